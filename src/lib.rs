@@ -1,0 +1,13 @@
+//! statustrail turns what a provider says about an outage (status-page updates, social posts) into
+//! a normalized incident timeline, stored next to measured data.
+//!
+//! The pipeline, one module per stage: [`sources`] fetch items, [`extract`] reads statements out
+//! of them with rules from `patterns/`, [`timeline`] groups posts into incidents, [`store`] keeps
+//! everything in SQLite or PostgreSQL, and [`worker`] runs it all on a schedule.
+
+pub mod config;
+pub mod extract;
+pub mod model;
+pub mod sources;
+pub mod store;
+pub mod timeline;
