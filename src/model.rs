@@ -166,7 +166,12 @@ impl FetchedItem {
         h.update([0u8]);
         h.update(self.text.as_bytes());
         h.update([0u8]);
-        h.update(self.status_label.map(Phase::as_str).unwrap_or("").as_bytes());
+        h.update(
+            self.status_label
+                .map(Phase::as_str)
+                .unwrap_or("")
+                .as_bytes(),
+        );
         hex::encode(h.finalize())
     }
 }
@@ -223,7 +228,10 @@ mod tests {
     fn phase_names_round_trip() {
         for p in Phase::ALL {
             assert_eq!(p.as_str().parse::<Phase>().unwrap(), p);
-            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.as_str()));
+            assert_eq!(
+                serde_json::to_string(&p).unwrap(),
+                format!("\"{}\"", p.as_str())
+            );
         }
         assert!("fixed".parse::<Phase>().is_err());
     }

@@ -1,15 +1,20 @@
 //! Sources: the kinds of documents statustrail polls and how each becomes [`FetchedItem`]s.
 //!
 //! Adding a source kind is one file in this folder, one variant of [`SourceKind`] and one arm in
-//! [`SourceKind::parse`]. Network politeness (validators, timeouts, size caps, redirects,
-//! backoff) is not a source's business: it lives in [`fetch`], once for all kinds.
+//! [`SourceKind::parse`] (or [`SourceKind::poll`] when the kind needs requests of its own, such as
+//! API paging). Network politeness (validators, timeouts, size caps, redirects, backoff) is not a
+//! source's business: it lives in [`fetch`], once for all kinds.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use url::Url;
 
 pub mod feed;
 pub mod fetch;
+pub mod text;
 
 pub use crate::model::FetchedItem;
+use fetch::{FetchError, Fetched, Fetcher, Validators};
 
 /// The kinds of source a provider can be followed through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -25,4 +30,93 @@ impl SourceKind {
             SourceKind::Feed => "feed",
         }
     }
+
+    /// Parses one fetched document of this kind.
+    pub fn parse(
+        self,
+        bytes: &[u8],
+        fetched_at: DateTime<Utc>,
+    ) -> Result<Vec<FetchedItem>, ParseError> {
+        match self {
+            SourceKind::Feed => feed::parse(bytes, fetched_at),
+        }
+    }
+
+    /// Polls a source of this kind once: fetch (conditionally) and parse.
+    pub async fn poll(self, fetcher: &Fetcher, req: &PollRequest) -> Result<Polled, PollError> {
+        let fetched = fetcher.get(&req.url, &req.validators).await?;
+        let items = match &fetched.body {
+            None => Vec::new(),
+            Some(body) => {
+                self.parse(body, fetched.fetched_at)
+                    .map_err(|source| PollError::Parse {
+                        url: req.url.to_string(),
+                        fetched: Box::new(fetched.clone()),
+                        source,
+                    })?
+            }
+        };
+        Ok(Polled {
+            items,
+            cursor: req.cursor.clone(),
+            fetched,
+        })
+    }
+}
+
+/// Parses a document of any format the pollers accept, recognising it from its bytes. Used by the
+/// offline `extract` command and by imports.
+pub fn parse_document(
+    bytes: &[u8],
+    fetched_at: DateTime<Utc>,
+) -> Result<Vec<FetchedItem>, ParseError> {
+    SourceKind::Feed.parse(bytes, fetched_at)
+}
+
+/// A document that could not be read as its format.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot parse {format} document: {message}")]
+pub struct ParseError {
+    pub format: &'static str,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn new(format: &'static str, message: impl Into<String>) -> Self {
+        ParseError {
+            format,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a poll needs to know from the previous one.
+#[derive(Debug, Clone)]
+pub struct PollRequest {
+    pub url: Url,
+    pub validators: Validators,
+    /// Opaque paging state a kind keeps between polls (`since_id`, …).
+    pub cursor: Option<String>,
+}
+
+/// What one poll produced.
+#[derive(Debug, Clone)]
+pub struct Polled {
+    pub items: Vec<FetchedItem>,
+    pub cursor: Option<String>,
+    /// The (last) HTTP exchange, for the poll log.
+    pub fetched: Fetched,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("{url}: {source}")]
+    Parse {
+        url: String,
+        fetched: Box<Fetched>,
+        #[source]
+        source: ParseError,
+    },
 }

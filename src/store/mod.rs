@@ -209,11 +209,22 @@ pub trait Store: Send + Sync {
     async fn migrate(&self) -> Result<()>;
 
     /// Inserts or updates a provider by name.
-    async fn upsert_provider(&self, name: &str, display_name: &str, timezone: &str) -> Result<ProviderRow>;
+    async fn upsert_provider(
+        &self,
+        name: &str,
+        display_name: &str,
+        timezone: &str,
+    ) -> Result<ProviderRow>;
     async fn providers(&self) -> Result<Vec<ProviderRow>>;
 
     /// Inserts or updates a source by (provider, url); polling state is kept.
-    async fn upsert_source(&self, provider_id: i64, kind: &str, url: &str, poll_interval_secs: i64) -> Result<SourceRow>;
+    async fn upsert_source(
+        &self,
+        provider_id: i64,
+        kind: &str,
+        url: &str,
+        poll_interval_secs: i64,
+    ) -> Result<SourceRow>;
     async fn source(&self, source_id: i64) -> Result<Option<SourceRow>>;
     async fn sources(&self) -> Result<Vec<SourceRow>>;
 
@@ -222,7 +233,12 @@ pub trait Store: Send + Sync {
 
     /// Stores an item of a source: new post, nothing (same content hash), or a new version.
     /// `fetched_at` stands in for a missing `published_at` on first sight.
-    async fn save_item(&self, source_id: i64, item: &FetchedItem, fetched_at: DateTime<Utc>) -> Result<SaveOutcome>;
+    async fn save_item(
+        &self,
+        source_id: i64,
+        item: &FetchedItem,
+        fetched_at: DateTime<Utc>,
+    ) -> Result<SaveOutcome>;
 
     /// Replaces the statements of a post's current version (extraction is re-runnable).
     async fn replace_statements(&self, post_id: i64, statements: &[Statement]) -> Result<()>;

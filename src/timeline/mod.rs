@@ -1,1 +1,373 @@
-//! Timeline (in progress).
+//! Timeline: groups a provider's posts into incidents and turns every statement into an event of
+//! the normalized provider-reported timeline.
+//!
+//! Pure functions over stored posts: the same posts always give the same incidents with the same
+//! keys, so the timeline can be rebuilt after every poll while incident ids (and the notifications
+//! tied to them) stay stable.
+//!
+//! Grouping, in order: posts that carry the source's own incident id (`thread_key`) belong to that
+//! incident; other posts join the provider's open incident unless it was closed by a resolved
+//! marker (a later postmortem or repeated "resolved" still joins it) or the quiet gap since its
+//! last post has passed. A post with no statement never opens an incident.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Phase, Yield};
+use crate::store::{EventDraft, IncidentDraft, PostWithStatements};
+
+/// How posts are grouped.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupingSettings {
+    /// A post after this much silence starts a new incident.
+    pub quiet_gap: Duration,
+}
+
+impl Default for GroupingSettings {
+    fn default() -> Self {
+        GroupingSettings {
+            quiet_gap: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+struct Group {
+    key: String,
+    title: Option<String>,
+    last_post_at: DateTime<Utc>,
+    closed: bool,
+    events: Vec<(usize, EventDraft)>,
+}
+
+/// Builds the incidents of one provider from its posts (any order).
+pub fn build(posts: &[PostWithStatements], settings: GroupingSettings) -> Vec<IncidentDraft> {
+    let mut order: Vec<&PostWithStatements> = posts.iter().collect();
+    order.sort_by_key(|p| (p.post.published_at, p.post.id));
+
+    let gap = chrono::Duration::from_std(settings.quiet_gap).unwrap_or(chrono::Duration::MAX);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut by_thread: HashMap<String, usize> = HashMap::new();
+    let mut open_free: Option<usize> = None;
+
+    for (rank, pws) in order.iter().enumerate() {
+        let post = &pws.post;
+        let events = post_events(pws);
+        let phases: Vec<Phase> = events.iter().filter_map(|e| e.phase).collect();
+
+        let idx = if let Some(thread) = &post.thread_key {
+            let key = format!("thread:{}:{}", post.source_id, thread);
+            match by_thread.get(&key) {
+                Some(&i) => Some(i),
+                None => {
+                    groups.push(new_group(key.clone(), pws));
+                    by_thread.insert(key, groups.len() - 1);
+                    Some(groups.len() - 1)
+                }
+            }
+        } else {
+            let joins_open = open_free.filter(|&i| {
+                let g = &groups[i];
+                let within_gap = post.published_at - g.last_post_at <= gap;
+                let only_aftermath = !phases.is_empty()
+                    && phases
+                        .iter()
+                        .all(|p| matches!(p, Phase::Postmortem | Phase::Resolved));
+                within_gap && (!g.closed || only_aftermath || (events.is_empty() && !g.closed))
+            });
+            match joins_open {
+                Some(i) => Some(i),
+                None if events.is_empty() => None,
+                None => {
+                    let key = format!("post:{}:{}", post.source_id, post.external_id);
+                    groups.push(new_group(key, pws));
+                    open_free = Some(groups.len() - 1);
+                    open_free
+                }
+            }
+        };
+        let Some(i) = idx else { continue };
+        let g = &mut groups[i];
+        g.last_post_at = g.last_post_at.max(post.published_at);
+        if let Some(last) = phases.last() {
+            // A closing marker closes; any other phase (re)opens, except a postmortem after
+            // resolution which leaves the incident closed.
+            if last.closes_incident() {
+                g.closed = true;
+            } else if *last != Phase::Postmortem {
+                g.closed = false;
+            }
+        }
+        g.events.extend(events.into_iter().map(|e| (rank, e)));
+    }
+
+    groups
+        .into_iter()
+        .filter(|g| !g.events.is_empty())
+        .map(finish)
+        .collect()
+}
+
+fn new_group(key: String, pws: &PostWithStatements) -> Group {
+    let title = pws
+        .post
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| pws.post.text.lines().next().map(|l| truncate(l, 120)));
+    Group {
+        key,
+        title,
+        last_post_at: pws.post.published_at,
+        closed: false,
+        events: Vec::new(),
+    }
+}
+
+fn finish(g: Group) -> IncidentDraft {
+    let mut events = g.events;
+    // Timeline order: when it happened per the provider, then posting order, then text order.
+    events.sort_by(|(ra, a), (rb, b)| (a.at, *ra, a.posted_at).cmp(&(b.at, *rb, b.posted_at)));
+    let events: Vec<EventDraft> = events.into_iter().map(|(_, e)| e).collect();
+    // The last word is the phase of the latest post that stated one.
+    let last_phase = events
+        .iter()
+        .filter(|e| e.phase.is_some())
+        .max_by_key(|e| e.posted_at)
+        .and_then(|e| e.phase);
+    let started_at = events.iter().map(|e| e.at).min().expect("non-empty");
+    let ended_at = match last_phase {
+        Some(p) if p.closes_incident() || p == Phase::Postmortem => events
+            .iter()
+            .filter(|e| e.phase.is_some_and(Phase::closes_incident))
+            .map(|e| e.at)
+            .max(),
+        _ => None,
+    };
+    IncidentDraft {
+        key: g.key,
+        title: g.title,
+        started_at,
+        ended_at,
+        last_phase,
+        events,
+    }
+}
+
+/// One event per distinct statement of a post (a phase or percentage stated twice in one post,
+/// say by the source's own label and by a rule, is one event; the source label wins).
+fn post_events(pws: &PostWithStatements) -> Vec<EventDraft> {
+    let post = &pws.post;
+    let mut seen: Vec<Yield> = Vec::new();
+    let mut stmts: Vec<_> = pws.statements.iter().collect();
+    // Source labels first so they win deduplication; then text order.
+    stmts.sort_by_key(|s| {
+        (
+            !s.statement.rule_id.starts_with("source:"),
+            s.statement.span.0,
+        )
+    });
+    let mut events = Vec::new();
+    for s in stmts {
+        let st = &s.statement;
+        if seen.contains(&st.yields) {
+            continue;
+        }
+        seen.push(st.yields);
+        let excerpt = excerpt(&post.text, st.span, &st.matched);
+        events.push((
+            st.span.0,
+            EventDraft {
+                post_id: post.id,
+                statement_id: Some(s.id),
+                at: st.mentioned_at.unwrap_or(post.published_at),
+                posted_at: post.published_at,
+                mentioned_at: st.mentioned_at,
+                phase: st.phase(),
+                restored_pct: st.restored().map(|p| p.value()),
+                affected_pct: st.affected().map(|p| p.value()),
+                rule_id: Some(st.rule_id.clone()),
+                excerpt,
+            },
+        ));
+    }
+    events.sort_by_key(|(pos, _)| *pos);
+    events.into_iter().map(|(_, e)| e).collect()
+}
+
+/// The line of the post around a match, shortened for display.
+fn excerpt(text: &str, span: (usize, usize), matched: &str) -> String {
+    let (start, end) = span;
+    if start <= end
+        && end <= text.len()
+        && text.is_char_boundary(start)
+        && text.is_char_boundary(end)
+    {
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+        truncate(&text[line_start..line_end], 200)
+    } else {
+        truncate(matched, 200)
+    }
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    let s = s.trim();
+    if s.chars().count() <= max_chars {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max_chars - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Percent, Statement};
+    use crate::store::{PostRow, StoredStatement};
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0).unwrap()
+    }
+
+    fn post(id: i64, time: DateTime<Utc>, text: &str, yields: &[Yield]) -> PostWithStatements {
+        PostWithStatements {
+            post: PostRow {
+                id,
+                source_id: 1,
+                provider_id: 1,
+                external_id: format!("e{id}"),
+                url: None,
+                published_at: time,
+                fetched_at: time,
+                title: None,
+                text: text.to_string(),
+                lang: Some("fr".into()),
+                thread_key: None,
+                status_label: None,
+                backfilled: false,
+                version: 1,
+            },
+            statements: yields
+                .iter()
+                .enumerate()
+                .map(|(i, y)| StoredStatement {
+                    id: id * 10 + i as i64,
+                    post_id: id,
+                    statement: Statement {
+                        yields: *y,
+                        mentioned_at: None,
+                        rule_id: "test".into(),
+                        span: (0, text.len()),
+                        matched: text.to_string(),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn resolved_closes_and_postmortem_joins_the_closed_incident() {
+        let posts = vec![
+            post(
+                1,
+                at(10, 0),
+                "incident",
+                &[Yield::Phase(Phase::Investigating)],
+            ),
+            post(2, at(11, 0), "résolu", &[Yield::Phase(Phase::Resolved)]),
+            post(3, at(12, 0), "rapport", &[Yield::Phase(Phase::Postmortem)]),
+            post(
+                4,
+                at(13, 0),
+                "nouvel incident",
+                &[Yield::Phase(Phase::Investigating)],
+            ),
+        ];
+        let incidents = build(&posts, GroupingSettings::default());
+        assert_eq!(incidents.len(), 2);
+        assert_eq!(incidents[0].events.len(), 3);
+        assert_eq!(incidents[0].ended_at, Some(at(11, 0)));
+        assert_eq!(incidents[0].last_phase, Some(Phase::Postmortem));
+        assert_eq!(incidents[1].started_at, at(13, 0));
+        assert_eq!(incidents[1].ended_at, None);
+    }
+
+    #[test]
+    fn quiet_gap_starts_a_new_incident_and_chatter_opens_none() {
+        let posts = vec![
+            post(1, at(1, 0), "promo -15 %", &[]),
+            post(
+                2,
+                at(2, 0),
+                "incident",
+                &[Yield::Phase(Phase::Investigating)],
+            ),
+            post(3, at(3, 0), "pas un DDoS", &[]),
+            post(
+                4,
+                at(12, 0),
+                "incident",
+                &[Yield::Phase(Phase::Investigating)],
+            ),
+        ];
+        let incidents = build(
+            &posts,
+            GroupingSettings {
+                quiet_gap: Duration::from_secs(3 * 3600),
+            },
+        );
+        assert_eq!(incidents.len(), 2);
+        assert_eq!(incidents[0].key, "post:1:e2");
+        assert_eq!(incidents[1].key, "post:1:e4");
+    }
+
+    #[test]
+    fn mentioned_time_places_the_event_and_both_times_are_kept() {
+        let mut p = post(
+            1,
+            at(11, 50),
+            "identifié vers 11h30",
+            &[
+                Yield::Phase(Phase::Identified),
+                Yield::Restored(Percent::new(90.0).unwrap()),
+            ],
+        );
+        p.statements[0].statement.mentioned_at = Some(at(10, 30));
+        let incidents = build(&[p], GroupingSettings::default());
+        let ev = &incidents[0].events;
+        assert_eq!(ev[0].at, at(10, 30));
+        assert_eq!(ev[0].posted_at, at(11, 50));
+        assert_eq!(ev[0].mentioned_at, Some(at(10, 30)));
+        assert_eq!(ev[1].restored_pct, Some(90.0));
+        assert_eq!(ev[1].at, at(11, 50));
+    }
+
+    #[test]
+    fn thread_keys_group_regardless_of_gaps_and_keys_are_stable() {
+        let mut a = post(1, at(1, 0), "x", &[Yield::Phase(Phase::Investigating)]);
+        let mut b = post(2, at(20, 0), "y", &[Yield::Phase(Phase::Resolved)]);
+        a.post.thread_key = Some("inc-9".into());
+        b.post.thread_key = Some("inc-9".into());
+        let once = build(&[a.clone(), b.clone()], GroupingSettings::default());
+        let again = build(&[b, a], GroupingSettings::default());
+        assert_eq!(once.len(), 1);
+        assert_eq!(once, again);
+        assert_eq!(once[0].key, "thread:1:inc-9");
+    }
+
+    #[test]
+    fn same_yield_twice_in_one_post_is_one_event() {
+        let p = post(
+            1,
+            at(9, 0),
+            "resolved",
+            &[Yield::Phase(Phase::Resolved), Yield::Phase(Phase::Resolved)],
+        );
+        assert_eq!(build(&[p], GroupingSettings::default())[0].events.len(), 1);
+    }
+}
