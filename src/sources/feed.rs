@@ -49,7 +49,7 @@ pub fn parse(bytes: &[u8], fetched_at: DateTime<Utc>) -> Result<Vec<FetchedItem>
 }
 
 /// "fr-FR" → "fr".
-fn primary_lang(tag: &str) -> String {
+pub fn primary_lang(tag: &str) -> String {
     tag.split(['-', '_'])
         .next()
         .unwrap_or(tag)

@@ -9,8 +9,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
+pub mod dates;
 pub mod feed;
 pub mod fetch;
+pub mod statuspage_api;
+pub mod statuspage_feed;
 pub mod text;
 
 pub use crate::model::FetchedItem;
@@ -22,12 +25,19 @@ use fetch::{FetchError, Fetched, Fetcher, Validators};
 pub enum SourceKind {
     /// RSS 2.0, Atom or JSON Feed: a status page's feed, a social account through an RSS bridge.
     Feed,
+    /// Atlassian Statuspage `history.rss` / `history.atom`: one item per incident update.
+    StatuspageFeed,
+    /// Atlassian Statuspage JSON API v2 (`incidents.json`, `scheduled-maintenances.json`,
+    /// `summary.json`).
+    StatuspageApi,
 }
 
 impl SourceKind {
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Feed => "feed",
+            SourceKind::StatuspageFeed => "statuspage_feed",
+            SourceKind::StatuspageApi => "statuspage_api",
         }
     }
 
@@ -39,6 +49,8 @@ impl SourceKind {
     ) -> Result<Vec<FetchedItem>, ParseError> {
         match self {
             SourceKind::Feed => feed::parse(bytes, fetched_at),
+            SourceKind::StatuspageFeed => statuspage_feed::parse(bytes, fetched_at),
+            SourceKind::StatuspageApi => statuspage_api::parse(bytes, fetched_at),
         }
     }
 
@@ -70,7 +82,69 @@ pub fn parse_document(
     bytes: &[u8],
     fetched_at: DateTime<Utc>,
 ) -> Result<Vec<FetchedItem>, ParseError> {
-    SourceKind::Feed.parse(bytes, fetched_at)
+    match sniff(bytes) {
+        Some(kind) => kind.parse(bytes, fetched_at),
+        None => Err(ParseError::new(
+            "unknown",
+            "not a feed or a known status JSON document",
+        )),
+    }
+}
+
+/// Recognises a document's kind from its bytes (any encoding with a BOM or an XML prolog).
+pub fn sniff(bytes: &[u8]) -> Option<SourceKind> {
+    let text = text::decode_document(bytes);
+    let head = text.trim_start_matches('\u{feff}').trim_start();
+    if head.starts_with('<') {
+        if statuspage_feed::sniff(&text) {
+            return Some(SourceKind::StatuspageFeed);
+        }
+        return Some(SourceKind::Feed);
+    }
+    if head.starts_with('{') || head.starts_with('[') {
+        let docs = json_documents(&text).ok()?;
+        let first = docs.first()?;
+        if statuspage_api::sniff(first) {
+            return Some(SourceKind::StatuspageApi);
+        }
+        // JSON Feed (feed-rs reads it).
+        if first
+            .get("version")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|v| v.contains("jsonfeed.org"))
+        {
+            return Some(SourceKind::Feed);
+        }
+    }
+    None
+}
+
+/// A JSON document, or JSON Lines (one document per non-empty line).
+pub(crate) fn json_documents(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    let text = text.trim_start_matches('\u{feff}');
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => Ok(vec![v]),
+        Err(whole) => {
+            let mut docs = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let v = serde_json::from_str(line).map_err(|e| {
+                    if n == 0 {
+                        whole.to_string()
+                    } else {
+                        format!("line {}: {e}", n + 1)
+                    }
+                })?;
+                docs.push(v);
+            }
+            if docs.is_empty() {
+                return Err(whole.to_string());
+            }
+            Ok(docs)
+        }
+    }
 }
 
 /// A document that could not be read as its format.

@@ -1,16 +1,73 @@
 //! Turning what sources deliver (HTML fragments, entity-laden text) into the plain text the rules
 //! read: markup removed, entities decoded, whitespace normalised, paragraphs kept as lines.
 
-/// Whether a body looks like HTML rather than plain text.
+/// Decodes a document's bytes to text: a byte-order mark (UTF-8, UTF-16LE/BE) wins, then the
+/// encoding named in an XML prolog (`<?xml … encoding="ISO-8859-1"?>`), then UTF-8 (invalid
+/// sequences replaced). Legacy single-byte names go through `encoding_rs` (ISO-8859-1 is read as
+/// windows-1252, as browsers do).
+pub fn decode_document(bytes: &[u8]) -> String {
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+        return text.into_owned();
+    }
+    // UTF-16 without a BOM: every other byte of ASCII markup is zero.
+    if bytes.len() >= 4 && bytes[0] == 0 && bytes[1] != 0 && bytes[2] == 0 {
+        let (text, _) = encoding_rs::UTF_16BE.decode_without_bom_handling(bytes);
+        return text.into_owned();
+    }
+    if bytes.len() >= 4 && bytes[0] != 0 && bytes[1] == 0 && bytes[3] == 0 {
+        let (text, _) = encoding_rs::UTF_16LE.decode_without_bom_handling(bytes);
+        return text.into_owned();
+    }
+    if let Some(label) = xml_prolog_encoding(bytes) {
+        if let Some(enc) = encoding_rs::Encoding::for_label(label.as_bytes()) {
+            if enc != encoding_rs::UTF_8 {
+                let (text, _) = enc.decode_without_bom_handling(bytes);
+                return text.into_owned();
+            }
+        }
+    }
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The `encoding` pseudo-attribute of an XML prolog, if any.
+pub fn xml_prolog_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(200)];
+    let head = std::str::from_utf8(head)
+        .ok()
+        .map(str::to_string)
+        .unwrap_or_else(|| head.iter().map(|&b| b as char).collect());
+    let head = head.trim_start();
+    if !head.starts_with("<?xml") {
+        return None;
+    }
+    let prolog = &head[..head.find("?>")?];
+    let at = prolog.find("encoding")?;
+    let rest = prolog[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
+    let rest = rest.trim_start();
+    let quote = rest.chars().next()?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let rest = &rest[1..];
+    Some(rest[..rest.find(quote)?].trim().to_string())
+}
+
+/// Whether a body looks like HTML rather than plain text: a tag (`<b>`, `</p>`, `<br/>`) or an
+/// entity.
 pub fn looks_like_html(s: &str) -> bool {
-    let t = s.trim_start();
-    (t.starts_with('<') && t.contains('>'))
-        || [
-            "<p", "<br", "<div", "<a ", "<strong", "<small", "<li", "<span", "&lt;", "&amp;",
-            "&nbsp;", "&#",
-        ]
-        .iter()
-        .any(|m| s.contains(m))
+    let b = s.as_bytes();
+    let has_tag = b.windows(2).enumerate().any(|(i, w)| {
+        w[0] == b'<'
+            && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!')
+            && s[i..].find('>').is_some_and(|end| end < 2000)
+    });
+    has_tag
+        || ["&lt;", "&amp;", "&nbsp;", "&#", "&quot;", "&gt;"]
+            .iter()
+            .any(|m| s.contains(m))
 }
 
 /// HTML (or plain text) to normalised plain text.
@@ -79,6 +136,21 @@ mod tests {
             to_plain_text("  Service  dégradé \r\n\r\n\t à 90\u{a0}%  "),
             "Service dégradé\nà 90\u{a0}%"
         );
+    }
+
+    #[test]
+    fn documents_are_decoded_from_bom_or_xml_prolog() {
+        let latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>caf\xe9</a>";
+        assert_eq!(
+            decode_document(latin1),
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>café</a>"
+        );
+        let utf16be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("{\"a\":\"é\"}".encode_utf16().flat_map(|u| u.to_be_bytes()))
+            .collect();
+        assert_eq!(decode_document(&utf16be), "{\"a\":\"é\"}");
+        assert_eq!(decode_document("déjà".as_bytes()), "déjà");
     }
 
     #[test]
