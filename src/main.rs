@@ -57,6 +57,8 @@ enum Command {
         #[arg(long)]
         incident: Option<i64>,
     },
+    /// List the configured sources with what their last poll saw.
+    Sources,
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -168,6 +170,15 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let store = open_store(&cfg).await?;
             let timelines = report::load(store.as_ref(), provider.as_deref(), incident).await?;
             print!("{}", report::render(&timelines));
+        }
+        Command::Sources => {
+            let cfg = load_config(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            // Register configured sources so new ones show before their first poll.
+            Pipeline::new(&cfg, store.clone(), Arc::new(load_rules(&cfg)?)).await?;
+            let providers = store.providers().await?;
+            let sources = store.sources().await?;
+            print!("{}", report::render_sources(&providers, &sources));
         }
         Command::Db {
             command: DbCommand::Migrate,

@@ -119,3 +119,44 @@ pub fn render(timelines: &[IncidentTimeline]) -> String {
     }
     out
 }
+
+/// The sources table as the operator wants to see it: what each poll saw, and when the next is.
+pub fn render_sources(
+    providers: &[crate::store::ProviderRow],
+    sources: &[crate::store::SourceRow],
+) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(160)
+        .set_header(vec![
+            "id",
+            "provider",
+            "kind",
+            "url",
+            "last poll (UTC)",
+            "outcome",
+            "failures",
+            "next poll (UTC)",
+            "last error",
+        ]);
+    for s in sources {
+        let provider = providers
+            .iter()
+            .find(|p| p.id == s.provider_id)
+            .map_or("?", |p| p.name.as_str());
+        table.add_row(vec![
+            s.id.to_string(),
+            provider.to_string(),
+            s.kind.clone(),
+            s.url.clone(),
+            s.last_polled_at.map(fmt_utc).unwrap_or_default(),
+            s.last_outcome.clone().unwrap_or_default(),
+            s.consecutive_failures.to_string(),
+            s.next_poll_at.map(fmt_utc).unwrap_or_default(),
+            s.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    format!("{table}\n")
+}
