@@ -6,8 +6,12 @@
 //! everything in SQLite or PostgreSQL, and [`worker`] runs it all on a schedule.
 
 pub mod config;
+pub mod demo;
 pub mod extract;
 pub mod model;
+pub mod pipeline;
+pub mod report;
 pub mod sources;
 pub mod store;
 pub mod timeline;
+pub mod worker;

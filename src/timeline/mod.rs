@@ -74,7 +74,7 @@ pub fn build(posts: &[PostWithStatements], settings: GroupingSettings) -> Vec<In
                     && phases
                         .iter()
                         .all(|p| matches!(p, Phase::Postmortem | Phase::Resolved));
-                within_gap && (!g.closed || only_aftermath || (events.is_empty() && !g.closed))
+                within_gap && (!g.closed || only_aftermath)
             });
             match joins_open {
                 Some(i) => Some(i),
@@ -128,7 +128,7 @@ fn new_group(key: String, pws: &PostWithStatements) -> Group {
 fn finish(g: Group) -> IncidentDraft {
     let mut events = g.events;
     // Timeline order: when it happened per the provider, then posting order, then text order.
-    events.sort_by(|(ra, a), (rb, b)| (a.at, *ra, a.posted_at).cmp(&(b.at, *rb, b.posted_at)));
+    events.sort_by_key(|(rank, e)| (e.at, *rank, e.posted_at));
     let events: Vec<EventDraft> = events.into_iter().map(|(_, e)| e).collect();
     // The last word is the phase of the latest post that stated one.
     let last_phase = events

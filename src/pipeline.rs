@@ -1,0 +1,360 @@
+//! The pipeline of one source: poll it, store what is new, extract statements from new and
+//! changed posts, rebuild the provider's timeline, and record what the poll saw. A failing source
+//! is recorded on its own row (error, class, backoff) and never stops the others.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::config::{Config, ProviderConfig, SourceConfig};
+use crate::extract::{ExtractContext, Extractor};
+use crate::model::{FetchedItem, Statement, Yield};
+use crate::sources::fetch::{next_poll_delay, Fetcher, Validators};
+use crate::sources::{PollError, PollRequest, SourceKind};
+use crate::store::{PollRecord, ProviderRow, SaveOutcome, SourceRow, Store, StoreError};
+use crate::timeline::{self, GroupingSettings};
+
+/// A configured source with the ids the store gave it and its provider.
+#[derive(Debug, Clone)]
+pub struct ResolvedSource {
+    pub source: SourceRow,
+    pub config: SourceConfig,
+    pub provider: Arc<ResolvedProvider>,
+}
+
+#[derive(Debug)]
+pub struct ResolvedProvider {
+    pub row: ProviderRow,
+    pub config: ProviderConfig,
+}
+
+/// What one poll did, for logs and the CLI.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PollSummary {
+    pub outcome: String,
+    pub items_seen: usize,
+    pub items_new: usize,
+    pub items_changed: usize,
+    pub incidents: usize,
+    pub error: Option<String>,
+}
+
+/// Everything a poll needs, shared by all sources of a process.
+pub struct Pipeline {
+    pub store: Arc<dyn Store>,
+    pub fetcher: Fetcher,
+    pub extractor: Arc<Extractor>,
+    pub providers: HashMap<i64, Arc<ResolvedProvider>>,
+    pub sources: Vec<ResolvedSource>,
+    max_backoff: Duration,
+}
+
+impl Pipeline {
+    /// Registers the configured providers and sources in the store (idempotent) and builds the
+    /// shared HTTP client.
+    pub async fn new(
+        cfg: &Config,
+        store: Arc<dyn Store>,
+        extractor: Arc<Extractor>,
+    ) -> Result<Pipeline, PipelineError> {
+        let fetcher = Fetcher::new(&cfg.http).map_err(PipelineError::Http)?;
+        let mut providers = HashMap::new();
+        let mut sources = Vec::new();
+        for p in &cfg.providers {
+            let row = store
+                .upsert_provider(&p.name, p.display_name(), p.timezone.name())
+                .await?;
+            let provider = Arc::new(ResolvedProvider {
+                row: row.clone(),
+                config: p.clone(),
+            });
+            providers.insert(row.id, provider.clone());
+            for s in &p.sources {
+                let source = store
+                    .upsert_source(
+                        row.id,
+                        s.kind.as_str(),
+                        s.url.as_str(),
+                        s.interval.as_secs() as i64,
+                    )
+                    .await?;
+                sources.push(ResolvedSource {
+                    source,
+                    config: s.clone(),
+                    provider: provider.clone(),
+                });
+            }
+        }
+        Ok(Pipeline {
+            store,
+            fetcher,
+            extractor,
+            providers,
+            sources,
+            max_backoff: cfg.http.max_backoff,
+        })
+    }
+
+    /// Polls one source once and stores what it brought. Errors of the source itself (network,
+    /// parse) are recorded on the source row and returned in the summary; only storage errors
+    /// are returned as `Err`.
+    #[tracing::instrument(skip_all, fields(provider = %src.provider.row.name, source = src.source.id, url = %src.config.url))]
+    pub async fn poll_source(&self, src: &ResolvedSource) -> Result<PollSummary, PipelineError> {
+        let state = self
+            .store
+            .source(src.source.id)
+            .await?
+            .unwrap_or_else(|| src.source.clone());
+        let req = PollRequest {
+            url: src.config.url.clone(),
+            validators: Validators {
+                etag: state.etag.clone(),
+                last_modified: state.last_modified.clone(),
+            },
+            cursor: state.cursor.clone(),
+        };
+        let started_at = Utc::now();
+        let result = src.config.kind.poll(&self.fetcher, &req).await;
+        let mut record = PollRecord {
+            source_id: src.source.id,
+            started_at,
+            duration_ms: 0,
+            outcome: String::new(),
+            http_status: None,
+            bytes: None,
+            error_class: None,
+            error: None,
+            final_url: None,
+            redirects: 0,
+            items_seen: 0,
+            items_new: 0,
+            items_changed: 0,
+            etag: state.etag.clone(),
+            last_modified: state.last_modified.clone(),
+            cursor: state.cursor.clone(),
+            next_poll_at: None,
+        };
+        let mut summary = PollSummary::default();
+        match result {
+            Ok(polled) => {
+                let f = &polled.fetched;
+                record.duration_ms = f.duration.as_millis() as i64;
+                record.http_status = Some(f.status as i64);
+                record.bytes = Some(f.bytes() as i64);
+                record.final_url = Some(f.final_url.to_string());
+                record.redirects = f.redirects as i64;
+                record.etag = f.validators.etag.clone();
+                record.last_modified = f.validators.last_modified.clone();
+                record.cursor = polled.cursor.clone();
+                record.outcome = if f.not_modified() {
+                    "not_modified"
+                } else {
+                    "ok"
+                }
+                .into();
+                let (new, changed) = self.store_items(src, &polled.items, f.fetched_at).await?;
+                record.items_seen = polled.items.len() as i64;
+                record.items_new = new as i64;
+                record.items_changed = changed as i64;
+                record.next_poll_at = Some(after(next_poll_delay(
+                    src.config.interval,
+                    0,
+                    None,
+                    self.max_backoff,
+                )));
+                summary.items_seen = polled.items.len();
+                summary.items_new = new;
+                summary.items_changed = changed;
+                if new + changed > 0 {
+                    summary.incidents = self.rebuild_timeline(src.provider.row.id).await?;
+                }
+                tracing::info!(
+                    outcome = %record.outcome,
+                    status = f.status,
+                    bytes = f.bytes(),
+                    items = polled.items.len(),
+                    new,
+                    changed,
+                    "polled source"
+                );
+            }
+            Err(err) => {
+                let failures = (state.consecutive_failures + 1).max(1) as u32;
+                let (class, retry_after, status, bytes, redirects, final_url) = match &err {
+                    PollError::Fetch(e) => (
+                        e.class.as_str(),
+                        e.retry_after,
+                        e.status.map(i64::from),
+                        e.bytes.map(|b| b as i64),
+                        e.redirects as i64,
+                        Some(e.url.clone()),
+                    ),
+                    PollError::Parse { fetched, .. } => (
+                        "parse",
+                        None,
+                        Some(fetched.status as i64),
+                        Some(fetched.bytes() as i64),
+                        fetched.redirects as i64,
+                        Some(fetched.final_url.to_string()),
+                    ),
+                };
+                // A parse error must not leave validators that would hide the next (fixed) body.
+                if matches!(err, PollError::Parse { .. }) {
+                    record.etag = None;
+                    record.last_modified = None;
+                }
+                record.duration_ms = (Utc::now() - started_at).num_milliseconds();
+                record.outcome = "error".into();
+                record.error_class = Some(class.into());
+                record.error = Some(err.to_string());
+                record.http_status = status;
+                record.bytes = bytes;
+                record.redirects = redirects;
+                record.final_url = final_url;
+                let delay =
+                    next_poll_delay(src.config.interval, failures, retry_after, self.max_backoff);
+                record.next_poll_at = Some(after(delay));
+                summary.error = Some(err.to_string());
+                tracing::warn!(error_class = class, error = %err, retry_in_secs = delay.as_secs(), "poll failed");
+            }
+        }
+        summary.outcome = record.outcome.clone();
+        self.store.record_poll(&record).await?;
+        Ok(summary)
+    }
+
+    /// Saves items and extracts statements from the new and changed ones.
+    /// Returns (new, changed).
+    pub async fn store_items(
+        &self,
+        src: &ResolvedSource,
+        items: &[FetchedItem],
+        fetched_at: DateTime<Utc>,
+    ) -> Result<(usize, usize), PipelineError> {
+        let (mut new, mut changed) = (0, 0);
+        for item in items {
+            let outcome = self
+                .store
+                .save_item(src.source.id, item, fetched_at)
+                .await?;
+            match outcome {
+                SaveOutcome::Unchanged { .. } => continue,
+                SaveOutcome::New { .. } => new += 1,
+                SaveOutcome::Changed { .. } => changed += 1,
+            }
+            let lang = src
+                .config
+                .lang
+                .clone()
+                .or_else(|| src.provider.config.lang.clone())
+                .or_else(|| item.lang.clone());
+            let statements = statements_for(
+                &self.extractor,
+                item,
+                src.config.kind,
+                lang,
+                src.provider.config.timezone,
+                item.published_at.unwrap_or(fetched_at),
+            );
+            self.store
+                .replace_statements(outcome.post_id(), &statements)
+                .await?;
+        }
+        Ok((new, changed))
+    }
+
+    /// Recomputes a provider's incidents from its stored posts. Returns the incident count.
+    pub async fn rebuild_timeline(&self, provider_id: i64) -> Result<usize, PipelineError> {
+        let posts = self.store.provider_posts(provider_id).await?;
+        let settings = self
+            .providers
+            .get(&provider_id)
+            .map(|p| GroupingSettings {
+                quiet_gap: p.config.quiet_gap,
+            })
+            .unwrap_or_default();
+        let drafts = timeline::build(&posts, settings);
+        let ids = self.store.sync_incidents(provider_id, &drafts).await?;
+        Ok(ids.len())
+    }
+
+    /// Polls every configured source once, one after the other per host limits.
+    pub async fn poll_all_once(&self) -> Result<Vec<(ResolvedSource, PollSummary)>, PipelineError> {
+        let mut set = tokio::task::JoinSet::new();
+        let this = Arc::new(self.clone_shallow());
+        for src in self.sources.clone() {
+            let this = this.clone();
+            set.spawn(async move {
+                let r = this.poll_source(&src).await;
+                (src, r)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            let (src, r) = joined.map_err(|e| PipelineError::Task(e.to_string()))?;
+            out.push((src, r?));
+        }
+        out.sort_by_key(|(s, _)| s.source.id);
+        Ok(out)
+    }
+
+    fn clone_shallow(&self) -> Pipeline {
+        Pipeline {
+            store: self.store.clone(),
+            fetcher: self.fetcher.clone(),
+            extractor: self.extractor.clone(),
+            providers: self.providers.clone(),
+            sources: self.sources.clone(),
+            max_backoff: self.max_backoff,
+        }
+    }
+}
+
+/// The statements of an item: what the rules read in its text, plus the provider's own label
+/// when the source carries one (rule id `source:<kind>`).
+pub fn statements_for(
+    extractor: &Extractor,
+    item: &FetchedItem,
+    kind: SourceKind,
+    lang: Option<String>,
+    tz: Tz,
+    reference: DateTime<Utc>,
+) -> Vec<Statement> {
+    let ctx = ExtractContext {
+        lang,
+        tz,
+        reference,
+    };
+    // The rules read the text only: titles are headlines (or, from RSS bridges of social
+    // accounts, a truncated copy of the text) and would state phases twice.
+    let text = item.text.as_str();
+    let mut statements = Vec::new();
+    if let Some(label) = item.status_label {
+        statements.push(Statement {
+            yields: Yield::Phase(label),
+            mentioned_at: None,
+            rule_id: format!("source:{}", kind.as_str()),
+            span: (0, 0),
+            matched: String::new(),
+        });
+    }
+    statements.extend(extractor.extract(text, &ctx));
+    statements
+}
+
+fn after(d: Duration) -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(reqwest::Error),
+    #[error("a poll task failed: {0}")]
+    Task(String),
+}
