@@ -12,6 +12,7 @@ use url::Url;
 pub mod dates;
 pub mod feed;
 pub mod fetch;
+pub mod import;
 pub mod statuspage_api;
 pub mod statuspage_feed;
 pub mod text;
