@@ -9,10 +9,14 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
+pub mod aws;
+pub mod azure;
 pub mod dates;
 pub mod feed;
 pub mod fetch;
+pub mod gcp;
 pub mod import;
+pub mod statusio;
 pub mod statuspage_api;
 pub mod statuspage_feed;
 pub mod text;
@@ -31,6 +35,14 @@ pub enum SourceKind {
     /// Atlassian Statuspage JSON API v2 (`incidents.json`, `scheduled-maintenances.json`,
     /// `summary.json`).
     StatuspageApi,
+    /// Google Cloud `status.cloud.google.com/incidents.json`.
+    GcpIncidents,
+    /// AWS Health Dashboard JSON: `currentevents` (UTF-16) and the legacy `data.json`.
+    AwsHealth,
+    /// Azure status RSS (a guid reused across incidents: ids are guid plus date).
+    AzureFeed,
+    /// status.io public status API.
+    Statusio,
 }
 
 impl SourceKind {
@@ -39,6 +51,10 @@ impl SourceKind {
             SourceKind::Feed => "feed",
             SourceKind::StatuspageFeed => "statuspage_feed",
             SourceKind::StatuspageApi => "statuspage_api",
+            SourceKind::GcpIncidents => "gcp_incidents",
+            SourceKind::AwsHealth => "aws_health",
+            SourceKind::AzureFeed => "azure_feed",
+            SourceKind::Statusio => "statusio",
         }
     }
 
@@ -52,6 +68,10 @@ impl SourceKind {
             SourceKind::Feed => feed::parse(bytes, fetched_at),
             SourceKind::StatuspageFeed => statuspage_feed::parse(bytes, fetched_at),
             SourceKind::StatuspageApi => statuspage_api::parse(bytes, fetched_at),
+            SourceKind::GcpIncidents => gcp::parse(bytes, fetched_at),
+            SourceKind::AwsHealth => aws::parse(bytes, fetched_at),
+            SourceKind::AzureFeed => azure::parse(bytes, fetched_at),
+            SourceKind::Statusio => statusio::parse(bytes, fetched_at),
         }
     }
 
@@ -100,6 +120,9 @@ pub fn sniff(bytes: &[u8]) -> Option<SourceKind> {
         if statuspage_feed::sniff(&text) {
             return Some(SourceKind::StatuspageFeed);
         }
+        if azure::sniff(&text) {
+            return Some(SourceKind::AzureFeed);
+        }
         return Some(SourceKind::Feed);
     }
     if head.starts_with('{') || head.starts_with('[') {
@@ -107,6 +130,15 @@ pub fn sniff(bytes: &[u8]) -> Option<SourceKind> {
         let first = docs.first()?;
         if statuspage_api::sniff(first) {
             return Some(SourceKind::StatuspageApi);
+        }
+        if gcp::sniff(first) {
+            return Some(SourceKind::GcpIncidents);
+        }
+        if aws::sniff(first) {
+            return Some(SourceKind::AwsHealth);
+        }
+        if statusio::sniff(first) {
+            return Some(SourceKind::Statusio);
         }
         // JSON Feed (feed-rs reads it).
         if first

@@ -94,6 +94,10 @@ pub fn normalize_whitespace(s: &str) -> String {
             if c == '\u{0}' || (c.is_control() && c != '\t') {
                 continue;
             }
+            // A non-breaking space only matters between words ("90\u{a0}%").
+            if c == '\u{a0}' && out.len() == start {
+                continue;
+            }
             if c == ' ' || c == '\t' {
                 if !last_blank {
                     out.push(' ');
@@ -104,7 +108,7 @@ pub fn normalize_whitespace(s: &str) -> String {
                 last_blank = false;
             }
         }
-        while out.ends_with(' ') {
+        while out.len() > start && (out.ends_with(' ') || out.ends_with('\u{a0}')) {
             out.pop();
         }
         if out.len() > start {
