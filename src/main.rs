@@ -57,6 +57,15 @@ enum Command {
         #[arg(long)]
         incident: Option<i64>,
     },
+    /// Import historical posts (JSON Lines or CSV: provider, time, text, url, optional id),
+    /// idempotently: importing the same file twice stores nothing twice.
+    Import {
+        /// The file to import (`.jsonl`, `.ndjson` or `.csv`).
+        file: PathBuf,
+        /// Its format when the file name does not tell.
+        #[arg(long, value_parser = ["csv", "jsonl"])]
+        format: Option<String>,
+    },
     /// List the configured sources with what their last poll saw.
     Sources,
     /// Database maintenance.
@@ -170,6 +179,30 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let store = open_store(&cfg).await?;
             let timelines = report::load(store.as_ref(), provider.as_deref(), incident).await?;
             print!("{}", report::render(&timelines));
+        }
+        Command::Import { file, format } => {
+            use statustrail::sources::import::{read_import, ImportFormat};
+            let format = match format.as_deref() {
+                Some("csv") => ImportFormat::Csv,
+                Some(_) => ImportFormat::Jsonl,
+                None => ImportFormat::from_path(&file).with_context(|| {
+                    format!(
+                        "cannot tell the format of {}: use --format csv|jsonl",
+                        file.display()
+                    )
+                })?,
+            };
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            let records = read_import(std::io::BufReader::new(reader), format)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let cfg = load_config(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let pipeline = Pipeline::new(&cfg, store, Arc::new(load_rules(&cfg)?)).await?;
+            for (provider, new, changed) in pipeline.import(&records).await? {
+                println!("{provider:<14} {new:>5} new  {changed:>5} changed");
+            }
+            println!("{} record(s) read from {}", records.len(), file.display());
         }
         Command::Sources => {
             let cfg = load_config(&cli.config)?;

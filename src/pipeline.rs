@@ -13,7 +13,7 @@ use crate::config::{Config, ProviderConfig, SourceConfig};
 use crate::extract::{ExtractContext, Extractor};
 use crate::model::{FetchedItem, Statement, Yield};
 use crate::sources::fetch::{next_poll_delay, Fetcher, Validators};
-use crate::sources::{PollError, PollRequest, SourceKind};
+use crate::sources::{PollError, PollRequest};
 use crate::store::{PollRecord, ProviderRow, SaveOutcome, SourceRow, Store, StoreError};
 use crate::timeline::{self, GroupingSettings};
 
@@ -234,29 +234,43 @@ impl Pipeline {
         items: &[FetchedItem],
         fetched_at: DateTime<Utc>,
     ) -> Result<(usize, usize), PipelineError> {
+        let origin = ItemOrigin {
+            source_id: src.source.id,
+            kind: src.config.kind.as_str(),
+            lang: src.config.lang.as_deref(),
+            provider: &src.provider,
+        };
+        self.save_and_extract(&origin, items, fetched_at).await
+    }
+
+    async fn save_and_extract(
+        &self,
+        origin: &ItemOrigin<'_>,
+        items: &[FetchedItem],
+        fetched_at: DateTime<Utc>,
+    ) -> Result<(usize, usize), PipelineError> {
         let (mut new, mut changed) = (0, 0);
         for item in items {
             let outcome = self
                 .store
-                .save_item(src.source.id, item, fetched_at)
+                .save_item(origin.source_id, item, fetched_at)
                 .await?;
             match outcome {
                 SaveOutcome::Unchanged { .. } => continue,
                 SaveOutcome::New { .. } => new += 1,
                 SaveOutcome::Changed { .. } => changed += 1,
             }
-            let lang = src
-                .config
+            let lang = origin
                 .lang
-                .clone()
-                .or_else(|| src.provider.config.lang.clone())
+                .map(str::to_string)
+                .or_else(|| origin.provider.config.lang.clone())
                 .or_else(|| item.lang.clone());
             let statements = statements_for(
                 &self.extractor,
                 item,
-                src.config.kind,
+                origin.kind,
                 lang,
-                src.provider.config.timezone,
+                origin.provider.config.timezone,
                 item.published_at.unwrap_or(fetched_at),
             );
             self.store
@@ -264,6 +278,57 @@ impl Pipeline {
                 .await?;
         }
         Ok((new, changed))
+    }
+
+    /// Imports posts read by `statustrail import` (idempotent: an imported post is stored once,
+    /// and a re-import with changed text makes a new version). Each provider gets one `import`
+    /// source; every record's provider must be configured. Returns (new, changed) per provider.
+    pub async fn import(
+        &self,
+        records: &[crate::sources::import::ImportRecord],
+    ) -> Result<Vec<(String, usize, usize)>, PipelineError> {
+        let mut unknown: Vec<&str> = records
+            .iter()
+            .map(|r| r.provider.as_str())
+            .filter(|name| !self.providers.values().any(|p| p.row.name == *name))
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        if !unknown.is_empty() {
+            return Err(PipelineError::UnknownProviders(unknown.join(", ")));
+        }
+        let now = Utc::now();
+        let mut out = Vec::new();
+        let mut providers: Vec<_> = self.providers.values().cloned().collect();
+        providers.sort_by_key(|p| p.row.id);
+        for provider in providers {
+            let items: Vec<FetchedItem> = records
+                .iter()
+                .filter(|r| r.provider == provider.row.name)
+                .map(|r| r.item.clone())
+                .collect();
+            if items.is_empty() {
+                continue;
+            }
+            let url = format!("import://{}", provider.row.name);
+            let source = self
+                .store
+                .upsert_source(provider.row.id, "import", &url, 0)
+                .await?;
+            let origin = ItemOrigin {
+                source_id: source.id,
+                kind: "import",
+                lang: None,
+                provider: &provider,
+            };
+            let (new, changed) = self.save_and_extract(&origin, &items, now).await?;
+            if new + changed > 0 {
+                self.rebuild_timeline(provider.row.id).await?;
+            }
+            tracing::info!(provider = %provider.row.name, new, changed, "imported posts");
+            out.push((provider.row.name.clone(), new, changed));
+        }
+        Ok(out)
     }
 
     /// Recomputes a provider's incidents from its stored posts. Returns the incident count.
@@ -318,7 +383,7 @@ impl Pipeline {
 pub fn statements_for(
     extractor: &Extractor,
     item: &FetchedItem,
-    kind: SourceKind,
+    kind: &str,
     lang: Option<String>,
     tz: Tz,
     reference: DateTime<Utc>,
@@ -336,7 +401,7 @@ pub fn statements_for(
         statements.push(Statement {
             yields: Yield::Phase(label),
             mentioned_at: None,
-            rule_id: format!("source:{}", kind.as_str()),
+            rule_id: format!("source:{kind}"),
             span: (0, 0),
             matched: String::new(),
         });
@@ -349,8 +414,18 @@ fn after(d: Duration) -> DateTime<Utc> {
     Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
+/// Where stored items come from: the source row, its kind and language, its provider.
+struct ItemOrigin<'a> {
+    source_id: i64,
+    kind: &'a str,
+    lang: Option<&'a str>,
+    provider: &'a ResolvedProvider,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    #[error("providers not in the configuration: {0} (add a [[provider]] for each)")]
+    UnknownProviders(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot build the HTTP client: {0}")]
