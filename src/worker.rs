@@ -1,6 +1,7 @@
 //! The background worker behind `statustrail run`: polls every source when it is due (its
-//! interval with jitter, or its backoff after failures), never two polls of one source at once,
-//! and stops cleanly on Ctrl-C / SIGTERM.
+//! interval with jitter, or its backoff after failures), never two polls of one source at once —
+//! also across several workers sharing one PostgreSQL database, through an atomic claim with a
+//! lease in the store — and stops cleanly on Ctrl-C / SIGTERM.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -18,9 +19,19 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), PipelineError> {
     tokio::pin!(shutdown);
+    let worker_id = format!(
+        "{}-{}-{:08x}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into()),
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    // A claim outlives the slowest possible poll; a crashed worker's claims expire.
+    let lease = chrono::Duration::from_std(pipeline.fetcher.config().timeout * 4)
+        .unwrap_or_default()
+        + chrono::Duration::seconds(60);
     let mut in_flight: HashSet<i64> = HashSet::new();
     let mut tasks: JoinSet<(i64, Result<(), PipelineError>)> = JoinSet::new();
-    tracing::info!(sources = pipeline.sources.len(), "worker started");
+    tracing::info!(sources = pipeline.sources.len(), worker = %worker_id, "worker started");
     loop {
         let now = Utc::now();
         let rows = pipeline.store.sources().await?;
@@ -39,6 +50,15 @@ pub async fn run(
                     next_wake = next_wake.min(wait);
                 }
                 _ => {
+                    if !pipeline
+                        .store
+                        .claim_source(src.source.id, &worker_id, now, now + lease)
+                        .await?
+                    {
+                        // Another worker holds it; look again soon.
+                        next_wake = next_wake.min(Duration::from_secs(5));
+                        continue;
+                    }
                     in_flight.insert(src.source.id);
                     let p = pipeline.clone();
                     let src = src.clone();

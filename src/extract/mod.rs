@@ -42,6 +42,11 @@ impl Extractor {
         Ok(Extractor {})
     }
 
+    /// The rules bundled with the binary.
+    pub fn bundled() -> Result<Self, RulesError> {
+        Ok(Extractor {})
+    }
+
     /// The statements the rules find in `text`, in text order.
     pub fn extract(&self, _text: &str, _ctx: &ExtractContext) -> Vec<Statement> {
         Vec::new()

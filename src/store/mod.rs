@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::model::{FetchedItem, Phase, Statement};
 
+mod common;
 pub mod postgres;
 pub mod sqlite;
 
@@ -227,6 +228,18 @@ pub trait Store: Send + Sync {
     ) -> Result<SourceRow>;
     async fn source(&self, source_id: i64) -> Result<Option<SourceRow>>;
     async fn sources(&self) -> Result<Vec<SourceRow>>;
+
+    /// Claims a due source for one worker until `lease_until`, atomically: `true` when this worker
+    /// may poll it now, `false` when it is not due or another worker holds a live claim. Several
+    /// workers sharing one PostgreSQL database never poll the same source at once.
+    /// `record_poll` releases the claim.
+    async fn claim_source(
+        &self,
+        source_id: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool>;
 
     /// Appends a poll to `poll_log` and updates the source's validators and last outcome.
     async fn record_poll(&self, poll: &PollRecord) -> Result<()>;

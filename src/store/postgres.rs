@@ -1,81 +1,51 @@
-//! PLACEHOLDER — the postgres backend lands with the storage work.
+//! The PostgreSQL backend, for several workers sharing one database. Writes that can race between
+//! workers are guarded in SQL: new posts by `ON CONFLICT`, new versions by a version check, and
+//! source polls by an atomic claim with a lease.
+
+use std::str::FromStr;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Row};
 
+use super::common::{
+    clean, clean_opt, impl_store_queries, impl_store_rows, parse_phase, statement_columns,
+};
 use super::*;
-use crate::model::{FetchedItem, Statement};
+use crate::model::{FetchedItem, Percent, Statement, Yield};
 
-pub struct PostgresStore;
+pub struct PostgresStore {
+    pool: PgPool,
+}
 
 impl PostgresStore {
-    pub async fn connect(_url: &str) -> Result<Self> {
-        Ok(PostgresStore)
+    #[tracing::instrument(skip_all)]
+    pub async fn connect(url: &str) -> Result<Self> {
+        let redacted = crate::config::Secret::new(url).redacted();
+        let opts = PgConnectOptions::from_str(url).map_err(|source| StoreError::Connect {
+            url: redacted.clone(),
+            source,
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|source| StoreError::Connect {
+                url: redacted,
+                source,
+            })?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// The connection pool, for modules with tables of their own.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
     }
 }
 
-#[async_trait]
-impl Store for PostgresStore {
-    async fn migrate(&self) -> Result<()> {
-        unimplemented!()
-    }
-    async fn upsert_provider(
-        &self,
-        _name: &str,
-        _display_name: &str,
-        _timezone: &str,
-    ) -> Result<ProviderRow> {
-        unimplemented!()
-    }
-    async fn providers(&self) -> Result<Vec<ProviderRow>> {
-        unimplemented!()
-    }
-    async fn upsert_source(
-        &self,
-        _provider_id: i64,
-        _kind: &str,
-        _url: &str,
-        _poll_interval_secs: i64,
-    ) -> Result<SourceRow> {
-        unimplemented!()
-    }
-    async fn source(&self, _source_id: i64) -> Result<Option<SourceRow>> {
-        unimplemented!()
-    }
-    async fn sources(&self) -> Result<Vec<SourceRow>> {
-        unimplemented!()
-    }
-    async fn record_poll(&self, _poll: &PollRecord) -> Result<()> {
-        unimplemented!()
-    }
-    async fn save_item(
-        &self,
-        _source_id: i64,
-        _item: &FetchedItem,
-        _fetched_at: DateTime<Utc>,
-    ) -> Result<SaveOutcome> {
-        unimplemented!()
-    }
-    async fn replace_statements(&self, _post_id: i64, _statements: &[Statement]) -> Result<()> {
-        unimplemented!()
-    }
-    async fn provider_posts(&self, _provider_id: i64) -> Result<Vec<PostWithStatements>> {
-        unimplemented!()
-    }
-    async fn sync_incidents(
-        &self,
-        _provider_id: i64,
-        _drafts: &[IncidentDraft],
-    ) -> Result<Vec<i64>> {
-        unimplemented!()
-    }
-    async fn incidents(&self, _provider: Option<&str>) -> Result<Vec<IncidentRow>> {
-        unimplemented!()
-    }
-    async fn incident(&self, _incident_id: i64) -> Result<Option<IncidentRow>> {
-        unimplemented!()
-    }
-    async fn incident_events(&self, _incident_id: i64) -> Result<Vec<EventRow>> {
-        unimplemented!()
-    }
-}
+impl_store_rows!(Postgres);
+
+impl_store_queries!(PostgresStore, Postgres, "migrations/postgres");
