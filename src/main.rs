@@ -66,12 +66,43 @@ enum Command {
         #[arg(long, value_parser = ["csv", "jsonl"])]
         format: Option<String>,
     },
+    /// Rule files: check them and run their examples.
+    Patterns {
+        #[command(subcommand)]
+        command: PatternsCommand,
+    },
+    /// Offline extraction: read feed documents or plain text (one post per line) and print one
+    /// JSON object per statement. No database needed.
+    Extract {
+        /// Files to read; `-` (the default) reads standard input.
+        files: Vec<PathBuf>,
+        /// Read every post in this language instead of detecting it ("fr", "en").
+        #[arg(long)]
+        lang: Option<String>,
+        /// Zone for times written without one.
+        #[arg(long, default_value = "UTC")]
+        timezone: chrono_tz::Tz,
+        /// Rule folder (default: `patterns/` when present, else the bundled rules).
+        #[arg(long)]
+        patterns: Option<PathBuf>,
+    },
     /// List the configured sources with what their last poll saw.
     Sources,
     /// Database maintenance.
     Db {
         #[command(subcommand)]
         command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PatternsCommand {
+    /// Load every rule file, report syntax errors with file, line and rule id, run every rule's
+    /// examples; exits non-zero on any failure.
+    Test {
+        /// The rule folder.
+        #[arg(default_value = "patterns")]
+        dir: PathBuf,
     },
 }
 
@@ -116,7 +147,7 @@ fn load_config(path: &Path) -> anyhow::Result<Config> {
 }
 
 fn load_rules(cfg: &Config) -> anyhow::Result<Extractor> {
-    Extractor::from_dir(&cfg.patterns_dir)
+    Extractor::from_dir_or_bundled(&cfg.patterns_dir)
         .with_context(|| format!("loading rules from {}", cfg.patterns_dir.display()))
 }
 
@@ -203,6 +234,53 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 println!("{provider:<14} {new:>5} new  {changed:>5} changed");
             }
             println!("{} record(s) read from {}", records.len(), file.display());
+        }
+        Command::Patterns {
+            command: PatternsCommand::Test { dir },
+        } => {
+            let report = statustrail::extract::test_patterns(&dir)?;
+            print!("{report}");
+            if !report.passed() {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+        Command::Extract {
+            files,
+            lang,
+            timezone,
+            patterns,
+        } => {
+            let rules = match patterns {
+                Some(dir) => Extractor::from_dir(&dir)?,
+                None => Extractor::from_dir_or_bundled(Path::new("patterns"))?,
+            };
+            let files = if files.is_empty() {
+                vec![PathBuf::from("-")]
+            } else {
+                files
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for f in &files {
+                let (name, bytes) = if f == Path::new("-") {
+                    let mut buf = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+                    ("-".to_string(), buf)
+                } else {
+                    let bytes =
+                        std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+                    (f.display().to_string(), bytes)
+                };
+                statustrail::extract::cli::run_extract(
+                    &rules,
+                    &name,
+                    &bytes,
+                    lang.as_deref(),
+                    timezone,
+                    &mut out,
+                )?;
+            }
+            std::io::Write::flush(&mut out)?;
         }
         Command::Sources => {
             let cfg = load_config(&cli.config)?;

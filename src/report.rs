@@ -46,6 +46,16 @@ pub async fn load(
     Ok(out)
 }
 
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
 fn fmt_utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
@@ -85,7 +95,7 @@ pub fn render(timelines: &[IncidentTimeline]) -> String {
         table
             .load_preset(presets::UTF8_BORDERS_ONLY)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(160)
+            .set_width(200)
             .set_header(vec![
                 "time (UTC)",
                 "local",
@@ -112,7 +122,7 @@ pub fn render(timelines: &[IncidentTimeline]) -> String {
                 Cell::new(pct(ev.affected_pct)).set_alignment(CellAlignment::Right),
                 Cell::new(posted),
                 Cell::new(ev.rule_id.as_deref().unwrap_or("")),
-                Cell::new(&ev.excerpt),
+                Cell::new(shorten(&ev.excerpt, 72)),
             ]);
         }
         let _ = writeln!(out, "{table}\n");

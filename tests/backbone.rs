@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use statustrail::config::Config;
 use statustrail::extract::Extractor;
+use statustrail::model::Phase;
 use statustrail::pipeline::Pipeline;
 use statustrail::store::{self, Store};
 
@@ -16,7 +17,7 @@ const DO_RSS: &str = include_str!("fixtures/feeds/digitalocean-history-2020-01-0
 
 fn config(db_url: &str, sources: &[(&str, String)]) -> Config {
     let mut toml = format!(
-        "[database]\nurl = \"{db_url}\"\n[[provider]]\nname = \"acme\"\ntimezone = \"Europe/Paris\"\nlang = \"fr\"\n"
+        "[database]\nurl = \"{db_url}\"\n[[provider]]\nname = \"acme\"\ntimezone = \"Europe/Paris\"\n"
     );
     for (kind, url) in sources {
         toml.push_str(&format!(
@@ -84,6 +85,10 @@ async fn conditional_get_stores_nothing_twice_and_keeps_versions(db_url: &str) {
         .find(|p| p.post.external_id == "brand-new")
         .unwrap();
     assert_eq!(new.post.title.as_deref(), Some("New incident"));
+    assert!(new
+        .statements
+        .iter()
+        .any(|s| s.statement.phase() == Some(Phase::Investigating)));
 
     let row = store.source(src.source.id).await.unwrap().unwrap();
     assert_eq!(row.last_outcome.as_deref(), Some("ok"));

@@ -1,25 +1,31 @@
-//! Extraction: reads rules from `patterns/` and turns a post's plain text into [`Statement`]s
-//! (phases, restored/affected percentages, mentioned times).
+//! Extraction: reads rules from `patterns/` and turns a post's plain text into [`Statement`]s —
+//! phases, restored or affected percentages — each with the time the text mentions for it.
 //!
-//! PLACEHOLDER INTERFACE — the rule engine lands with the extraction work.
+//! All rules of all packs are compiled once into one [`RegexSet`] per language: a post is scanned
+//! once by the set, and only the rules whose regexes matched are run again for their positions
+//! and captures. The rule language is described in [`rules`] and in `docs/extraction.md`.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use regex::RegexSet;
 
-use crate::model::Statement;
+use crate::model::{Percent, Statement, Yield};
 
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RulesError {
-    #[error("cannot read rules from {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-}
+pub mod check;
+pub mod cli;
+pub mod rules;
+mod time;
+
+pub use check::{test_patterns, PatternReport};
+
+pub use rules::RulesError;
+use rules::{Rule, RuleYield};
+
+/// The rule packs shipped with statustrail, embedded at build time.
+static BUNDLED: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/patterns");
 
 /// What the extractor needs to know about a post besides its text.
 #[derive(Debug, Clone)]
@@ -32,23 +38,396 @@ pub struct ExtractContext {
     pub reference: DateTime<Utc>,
 }
 
+/// The rules of one language (plus the language-independent ones), behind one set.
+#[derive(Debug, Clone)]
+struct Pack {
+    lang: String,
+    rules: Vec<Rule>,
+    set: RegexSet,
+    /// For each pattern of the set: (rule index, regex index).
+    owners: Vec<(usize, usize)>,
+}
+
+impl Pack {
+    fn new(lang: &str, rules: Vec<Rule>) -> Result<Pack, RulesError> {
+        let mut patterns = Vec::new();
+        let mut owners = Vec::new();
+        for (ri, r) in rules.iter().enumerate() {
+            for (xi, re) in r.regexes.iter().enumerate() {
+                patterns.push(format!("(?i){}", re.as_str()));
+                owners.push((ri, xi));
+            }
+        }
+        let set = regex::RegexSetBuilder::new(&patterns)
+            .size_limit(1 << 26)
+            .dfa_size_limit(1 << 26)
+            .build()
+            .map_err(|e| RulesError::Set(e.to_string()))?;
+        Ok(Pack {
+            lang: lang.to_string(),
+            rules,
+            set,
+            owners,
+        })
+    }
+}
+
+/// A raw match before guards and overlap resolution.
+#[derive(Debug, Clone)]
+pub(crate) struct Hit {
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+    pub value: HitValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum HitValue {
+    Yield(Yield),
+    Time(DateTime<Utc>),
+}
+
 /// All rules of all packs, compiled once.
-#[derive(Debug)]
-pub struct Extractor {}
+#[derive(Debug, Clone)]
+pub struct Extractor {
+    packs: Vec<Pack>,
+}
 
 impl Extractor {
     /// Loads and compiles every rule file below `dir`.
-    pub fn from_dir(_dir: &Path) -> Result<Self, RulesError> {
-        Ok(Extractor {})
+    pub fn from_dir(dir: &Path) -> Result<Self, RulesError> {
+        let files = rules::read_dir(dir)?;
+        if files.is_empty() {
+            return Err(RulesError::Empty(dir.to_path_buf()));
+        }
+        Self::from_files(files)
     }
 
-    /// The rules bundled with the binary.
+    /// The rules bundled with the binary (the repository's `patterns/` at build time).
     pub fn bundled() -> Result<Self, RulesError> {
-        Ok(Extractor {})
+        let mut files = Vec::new();
+        collect_bundled(&BUNDLED, &mut files);
+        files.sort();
+        Self::from_files(files)
+    }
+
+    /// `dir` when it exists, else the bundled rules.
+    pub fn from_dir_or_bundled(dir: &Path) -> Result<Self, RulesError> {
+        if dir.is_dir() {
+            Self::from_dir(dir)
+        } else {
+            tracing::debug!(dir = %dir.display(), "no rules folder: using the bundled rules");
+            Self::bundled()
+        }
+    }
+
+    fn from_files(files: Vec<(std::path::PathBuf, String)>) -> Result<Self, RulesError> {
+        let mut all = Vec::new();
+        for (path, text) in &files {
+            all.extend(rules::compile_file(path, text)?);
+        }
+        let mut ids = std::collections::HashMap::new();
+        for r in &all {
+            if let Some(prev) = ids.insert(r.id.clone(), r.file.clone()) {
+                return Err(RulesError::Rule {
+                    path: r.file.clone(),
+                    line: r.line,
+                    rule: r.id.clone(),
+                    message: format!("duplicate rule id (also in {})", prev.display()),
+                });
+            }
+        }
+        let mut langs: Vec<String> = all
+            .iter()
+            .map(|r| r.lang.clone())
+            .filter(|l| l != "any")
+            .collect();
+        langs.sort();
+        langs.dedup();
+        let mut packs = Vec::new();
+        for lang in langs {
+            let rules: Vec<Rule> = all
+                .iter()
+                .filter(|r| r.lang == lang || r.lang == "any")
+                .cloned()
+                .collect();
+            packs.push(Pack::new(&lang, rules)?);
+        }
+        Ok(Extractor { packs })
+    }
+
+    /// Languages with rules.
+    pub fn languages(&self) -> Vec<&str> {
+        self.packs.iter().map(|p| p.lang.as_str()).collect()
+    }
+
+    /// Every rule, for checks and listings.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.packs.iter().flat_map(|p| p.rules.iter())
+    }
+
+    /// The language the rules should read `text` in: the configured one, else detected among the
+    /// languages that have rules (English when undecided).
+    pub fn language_of(&self, text: &str, configured: Option<&str>) -> String {
+        if let Some(l) = configured {
+            return l.to_ascii_lowercase();
+        }
+        let allow: Vec<whatlang::Lang> = self
+            .packs
+            .iter()
+            .filter_map(|p| whatlang::Lang::from_code(iso639_3(&p.lang)))
+            .collect();
+        if allow.len() > 1 {
+            let detector = whatlang::Detector::with_allowlist(allow);
+            if let Some(info) = detector.detect(text) {
+                let code = info.lang().code();
+                if let Some(p) = self.packs.iter().find(|p| iso639_3(&p.lang) == code) {
+                    return p.lang.clone();
+                }
+            }
+        }
+        if self.packs.iter().any(|p| p.lang == "en") {
+            "en".into()
+        } else {
+            self.packs
+                .first()
+                .map_or_else(|| "en".into(), |p| p.lang.clone())
+        }
     }
 
     /// The statements the rules find in `text`, in text order.
-    pub fn extract(&self, _text: &str, _ctx: &ExtractContext) -> Vec<Statement> {
+    pub fn extract(&self, text: &str, ctx: &ExtractContext) -> Vec<Statement> {
+        let lang = self.language_of(text, ctx.lang.as_deref());
+        let Some(pack) = self
+            .packs
+            .iter()
+            .find(|p| p.lang == lang)
+            .or_else(|| self.packs.iter().find(|p| p.lang == "en"))
+        else {
+            return Vec::new();
+        };
+        extract_with(pack, None, text, ctx)
+    }
+
+    /// Runs one rule alone (used by the self-tests of `patterns test`).
+    pub(crate) fn extract_one(&self, rule_id: &str, text: &str, ctx: &ExtractContext) -> Vec<Hit> {
+        for pack in &self.packs {
+            if let Some(i) = pack.rules.iter().position(|r| r.id == rule_id) {
+                return hits(pack, Some(i), text, ctx);
+            }
+        }
         Vec::new()
     }
+}
+
+fn collect_bundled(dir: &include_dir::Dir<'static>, out: &mut Vec<(std::path::PathBuf, String)>) {
+    for f in dir.files() {
+        if f.path().extension().is_some_and(|e| e == "toml") {
+            if let Some(text) = f.contents_utf8() {
+                out.push((Path::new("patterns").join(f.path()), text.to_string()));
+            }
+        }
+    }
+    for d in dir.dirs() {
+        collect_bundled(d, out);
+    }
+}
+
+fn iso639_3(lang: &str) -> &str {
+    match lang {
+        "en" => "eng",
+        "fr" => "fra",
+        "de" => "deu",
+        "es" => "spa",
+        "it" => "ita",
+        "nl" => "nld",
+        "pt" => "por",
+        other => other,
+    }
+}
+
+/// Bounds of the clause around a byte range: from the last clause break before it to the next
+/// after it. Breaks are sentence ends, semicolons, colons, line breaks and " but "/" mais ".
+fn clause(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let is_break = |c: char| matches!(c, '.' | '!' | '?' | ';' | '\n' | ':' | '—' | '|');
+    let before = &text[..start];
+    let mut s = before
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| {
+            is_break(c) && !(c == '.' && before[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
+        })
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    for sep in [" but ", " mais ", " however ", " cependant ", " toutefois "] {
+        if let Some(i) = before[s..].to_lowercase().rfind(sep) {
+            // Lower-casing may shift byte offsets for some scripts; only trust exact boundaries.
+            let cand = s + i + sep.len();
+            if text.is_char_boundary(cand) && cand <= start {
+                s = cand;
+            }
+        }
+    }
+    let after = &text[end..];
+    let e = after
+        .char_indices()
+        .find(|&(i, c)| {
+            is_break(c) && !(c == '.' && after[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
+        })
+        .map_or(text.len(), |(i, _)| end + i);
+    (s, e)
+}
+
+/// Sentence bounds, for attaching mentioned times to statements.
+fn sentence(text: &str, pos: usize) -> (usize, usize) {
+    let is_end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
+    let before = &text[..pos];
+    let s = before
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| is_end(c) && !before[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let after = &text[pos..];
+    let e = after
+        .char_indices()
+        .find(|&(i, c)| is_end(c) && !after[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
+        .map_or(text.len(), |(i, _)| pos + i);
+    (s, e)
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    s.trim().replace(',', ".").parse::<f64>().ok()
+}
+
+fn hits(pack: &Pack, only: Option<usize>, text: &str, ctx: &ExtractContext) -> Vec<Hit> {
+    let mut out = Vec::new();
+    let matched: Vec<usize> = match only {
+        Some(_) => (0..pack.owners.len()).collect(),
+        None => pack.set.matches(text).into_iter().collect(),
+    };
+    for pi in matched {
+        let (ri, xi) = pack.owners[pi];
+        if only.is_some_and(|o| o != ri) {
+            continue;
+        }
+        let rule = &pack.rules[ri];
+        let re = &rule.regexes[xi];
+        for caps in re.captures_iter(text) {
+            let m = caps.get(0).expect("group 0");
+            let (cs, ce) = clause(text, m.start(), m.end());
+            // Guards read the clause before the match and, for `unless_after`, the rest of the
+            // clause after it.
+            let before = &text[cs..m.start()];
+            let after = &text[m.end()..ce];
+            if rule.unless.iter().any(|g| g.is_match(before))
+                || rule.unless_after.iter().any(|g| g.is_match(after))
+            {
+                continue;
+            }
+            let value = match rule.yields {
+                RuleYield::Phase(p) => HitValue::Yield(Yield::Phase(p)),
+                RuleYield::Restored | RuleYield::Affected => {
+                    let pct = match (caps.name("pct"), caps.name("part"), caps.name("whole")) {
+                        (Some(p), _, _) => {
+                            parse_number(p.as_str()).and_then(|v| Percent::new(v).ok())
+                        }
+                        (None, Some(a), Some(b)) => {
+                            match (parse_number(a.as_str()), parse_number(b.as_str())) {
+                                (Some(a), Some(b)) => Percent::from_ratio(a, b),
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    };
+                    let Some(pct) = pct else { continue };
+                    if rule.yields == RuleYield::Restored {
+                        HitValue::Yield(Yield::Restored(pct))
+                    } else {
+                        HitValue::Yield(Yield::Affected(pct))
+                    }
+                }
+                RuleYield::Time => match time::resolve(&caps, ctx.tz, ctx.reference) {
+                    Some(t) => HitValue::Time(t),
+                    None => continue,
+                },
+            };
+            out.push(Hit {
+                rule: ri,
+                start: m.start(),
+                end: m.end(),
+                value,
+            });
+        }
+    }
+    out.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+    out
+}
+
+fn extract_with(
+    pack: &Pack,
+    only: Option<usize>,
+    text: &str,
+    ctx: &ExtractContext,
+) -> Vec<Statement> {
+    let all = hits(pack, only, text, ctx);
+    let (times, mut values): (Vec<Hit>, Vec<Hit>) = all
+        .into_iter()
+        .partition(|h| matches!(h.value, HitValue::Time(_)));
+    // Overlapping matches of the same kind (phase, or percentage): the higher priority wins, then
+    // the longer match. "not fully resolved" and "resolved" cannot both speak.
+    values.sort_by_key(|h| {
+        (
+            std::cmp::Reverse(pack.rules[h.rule].priority),
+            std::cmp::Reverse(h.end - h.start),
+            h.start,
+        )
+    });
+    let mut kept: Vec<Hit> = Vec::new();
+    for h in values {
+        let kind = |v: &HitValue| matches!(v, HitValue::Yield(Yield::Phase(_)));
+        let clash = kept
+            .iter()
+            .any(|k| k.start < h.end && h.start < k.end && kind(&k.value) == kind(&h.value));
+        if !clash {
+            kept.push(h);
+        }
+    }
+    kept.sort_by_key(|h| h.start);
+    // One statement per yield per sentence: "incident clos, services rétablis" is one resolution.
+    let mut seen: Vec<((usize, usize), Yield)> = Vec::new();
+    let mut out = Vec::new();
+    for h in kept {
+        let HitValue::Yield(y) = h.value else {
+            continue;
+        };
+        let sent = sentence(text, h.start);
+        if seen.iter().any(|(s, v)| *s == sent && *v == y) {
+            continue;
+        }
+        seen.push((sent, y));
+        // The nearest time mention in the same sentence.
+        let mentioned_at = times
+            .iter()
+            .filter(|t| {
+                t.start >= sent.0 && t.end <= sent.1.max(t.end) && sentence(text, t.start) == sent
+            })
+            .min_by_key(|t| {
+                if t.start >= h.end {
+                    t.start - h.end
+                } else {
+                    h.start.saturating_sub(t.end)
+                }
+            })
+            .and_then(|t| match t.value {
+                HitValue::Time(at) => Some(at),
+                _ => None,
+            });
+        out.push(Statement {
+            yields: y,
+            mentioned_at,
+            rule_id: pack.rules[h.rule].id.clone(),
+            span: (h.start, h.end),
+            matched: text[h.start..h.end].to_string(),
+        });
+    }
+    out
 }

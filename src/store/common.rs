@@ -42,10 +42,12 @@ pub(crate) fn statement_columns(s: &Statement) -> (Option<&'static str>, Option<
 }
 
 /// Expands to the `Store` implementation shared by every backend, given the backend type, its
-/// sqlx database type and its migrations folder. The backend type must have a `pool` field of
+/// sqlx database type, its migrations folder and the statement that opens a write transaction
+/// (SQLite takes the write lock up front with `BEGIN IMMEDIATE`, so concurrent writers wait on
+/// the busy timeout instead of failing when a read transaction tries to upgrade). The backend type must have a `pool` field of
 /// `sqlx::Pool<$db>`.
 macro_rules! impl_store_queries {
-    ($store:ty, $db:ty, $migrations:literal) => {
+    ($store:ty, $db:ty, $migrations:literal, $begin:literal) => {
     #[async_trait]
     impl Store for $store {
         async fn migrate(&self) -> Result<()> {
@@ -150,7 +152,7 @@ macro_rules! impl_store_queries {
         }
 
         async fn record_poll(&self, p: &PollRecord) -> Result<()> {
-            let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
+            let mut tx = self.pool.begin_with($begin).await.map_err(q("starting a transaction"))?;
             sqlx::query(
                 "INSERT INTO poll_log (source_id, started_at, duration_ms, outcome, http_status,
                         bytes, error_class, error, final_url, redirects, items_seen, items_new,
@@ -210,7 +212,7 @@ macro_rules! impl_store_queries {
             let text = clean(&item.text);
             let body = clean(&item.body);
             let label = item.status_label.map(|p| p.as_str());
-            let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
+            let mut tx = self.pool.begin_with($begin).await.map_err(q("starting a transaction"))?;
             let existing = sqlx::query(
                 "SELECT id, content_hash, version, published_at FROM posts
                  WHERE source_id = $1 AND external_id = $2",
@@ -316,7 +318,7 @@ macro_rules! impl_store_queries {
         }
 
         async fn replace_statements(&self, post_id: i64, statements: &[Statement]) -> Result<()> {
-            let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
+            let mut tx = self.pool.begin_with($begin).await.map_err(q("starting a transaction"))?;
             sqlx::query("DELETE FROM statements WHERE post_id = $1")
                 .bind(post_id)
                 .execute(&mut *tx)
@@ -389,7 +391,7 @@ macro_rules! impl_store_queries {
         }
 
         async fn sync_incidents(&self, provider_id: i64, drafts: &[IncidentDraft]) -> Result<Vec<i64>> {
-            let mut tx = self.pool.begin().await.map_err(q("starting a transaction"))?;
+            let mut tx = self.pool.begin_with($begin).await.map_err(q("starting a transaction"))?;
             let now = Utc::now();
             let mut ids = Vec::with_capacity(drafts.len());
             for d in drafts {

@@ -48,4 +48,4 @@ impl PostgresStore {
 
 impl_store_rows!(Postgres);
 
-impl_store_queries!(PostgresStore, Postgres, "migrations/postgres");
+impl_store_queries!(PostgresStore, Postgres, "migrations/postgres", "BEGIN");

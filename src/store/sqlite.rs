@@ -52,4 +52,4 @@ impl SqliteStore {
 
 impl_store_rows!(Sqlite);
 
-impl_store_queries!(SqliteStore, Sqlite, "migrations/sqlite");
+impl_store_queries!(SqliteStore, Sqlite, "migrations/sqlite", "BEGIN IMMEDIATE");

@@ -130,12 +130,18 @@ fn finish(g: Group) -> IncidentDraft {
     // Timeline order: when it happened per the provider, then posting order, then text order.
     events.sort_by_key(|(rank, e)| (e.at, *rank, e.posted_at));
     let events: Vec<EventDraft> = events.into_iter().map(|(_, e)| e).collect();
-    // The last word is the phase of the latest post that stated one.
-    let last_phase = events
+    // The last word is the most advanced phase of the latest post that stated one: a post that
+    // says "resolved; our investigation of the cause continues" is a resolution.
+    let latest_post = events
         .iter()
         .filter(|e| e.phase.is_some())
-        .max_by_key(|e| e.posted_at)
-        .and_then(|e| e.phase);
+        .max_by_key(|e| (e.posted_at, e.post_id))
+        .map(|e| e.post_id);
+    let last_phase = events
+        .iter()
+        .filter(|e| Some(e.post_id) == latest_post)
+        .filter_map(|e| e.phase)
+        .max();
     let started_at = events.iter().map(|e| e.at).min().expect("non-empty");
     let ended_at = match last_phase {
         Some(p) if p.closes_incident() || p == Phase::Postmortem => events
@@ -358,6 +364,22 @@ mod tests {
         assert_eq!(once.len(), 1);
         assert_eq!(once, again);
         assert_eq!(once[0].key, "thread:1:inc-9");
+    }
+
+    #[test]
+    fn the_most_advanced_phase_of_the_latest_post_is_the_last_word() {
+        let p = post(
+            1,
+            at(9, 0),
+            "resolved; investigation continues",
+            &[
+                Yield::Phase(Phase::Resolved),
+                Yield::Phase(Phase::Investigating),
+            ],
+        );
+        let incidents = build(&[p], GroupingSettings::default());
+        assert_eq!(incidents[0].last_phase, Some(Phase::Resolved));
+        assert_eq!(incidents[0].ended_at, Some(at(9, 0)));
     }
 
     #[test]

@@ -1,0 +1,153 @@
+//! `statustrail patterns test`: loads every rule file, then runs each rule alone on its own
+//! examples (it must yield what the example expects) and counter-examples (it must yield nothing).
+
+use std::fmt;
+use std::path::Path;
+
+use chrono::{TimeZone, Timelike, Utc};
+
+use super::rules::RuleYield;
+use super::{ExtractContext, Extractor, HitValue, RulesError};
+use crate::model::Yield;
+
+/// One failed example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub rule: String,
+    pub file: String,
+    pub line: usize,
+    pub text: String,
+    pub problem: String,
+}
+
+/// The outcome of `patterns test`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatternReport {
+    pub files: usize,
+    pub rules: usize,
+    pub examples: usize,
+    pub failures: Vec<Failure>,
+}
+
+impl PatternReport {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+impl fmt::Display for PatternReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for x in &self.failures {
+            writeln!(
+                f,
+                "FAIL {}:{} rule {}: {}",
+                x.file, x.line, x.rule, x.problem
+            )?;
+            writeln!(f, "     text: {:?}", x.text)?;
+        }
+        writeln!(
+            f,
+            "{} rules in {} files, {} examples: {} passed, {} failed",
+            self.rules,
+            self.files,
+            self.examples,
+            self.examples - self.failures.len(),
+            self.failures.len()
+        )
+    }
+}
+
+/// Loads the rules below `dir` (a load error is returned as is, with file, line and rule id) and
+/// runs every rule's examples.
+pub fn test_patterns(dir: &Path) -> Result<PatternReport, RulesError> {
+    let files = super::rules::read_dir(dir)?.len();
+    let extractor = Extractor::from_dir(dir)?;
+    Ok(run_examples(&extractor, files))
+}
+
+/// Runs the examples of every rule of an extractor.
+pub fn run_examples(extractor: &Extractor, files: usize) -> PatternReport {
+    // Examples are read as posts published on 2026-11-17 at 18:00 UTC by a provider in UTC.
+    let ctx = ExtractContext {
+        lang: None,
+        tz: chrono_tz::Tz::UTC,
+        reference: Utc.with_ymd_and_hms(2026, 11, 17, 18, 0, 0).unwrap(),
+    };
+    let mut report = PatternReport {
+        files,
+        ..Default::default()
+    };
+    for rule in extractor.rules() {
+        report.rules += 1;
+        let fail = |text: &str, problem: String| Failure {
+            rule: rule.id.clone(),
+            file: rule.file.display().to_string(),
+            line: rule.line,
+            text: text.to_string(),
+            problem,
+        };
+        for ex in &rule.examples {
+            report.examples += 1;
+            let hits = extractor.extract_one(&rule.id, &ex.text, &ctx);
+            let got: Vec<String> = hits.iter().map(|h| describe(h.value)).collect();
+            let want = expected(rule.yields, &ex.expect);
+            match want {
+                Err(problem) => report.failures.push(fail(&ex.text, problem)),
+                Ok(want) if !got.contains(&want) => report.failures.push(fail(
+                    &ex.text,
+                    format!(
+                        "expected {want}, got {}",
+                        if got.is_empty() {
+                            "nothing".into()
+                        } else {
+                            got.join(", ")
+                        }
+                    ),
+                )),
+                Ok(_) => {}
+            }
+        }
+        for text in &rule.counter_examples {
+            report.examples += 1;
+            let hits = extractor.extract_one(&rule.id, text, &ctx);
+            if !hits.is_empty() {
+                let got: Vec<String> = hits.iter().map(|h| describe(h.value)).collect();
+                report.failures.push(fail(
+                    text,
+                    format!("must not match, got {}", got.join(", ")),
+                ));
+            }
+        }
+    }
+    report
+}
+
+fn describe(v: HitValue) -> String {
+    match v {
+        HitValue::Yield(Yield::Phase(p)) => p.to_string(),
+        HitValue::Yield(Yield::Restored(p)) => format!("restored {}", p.value()),
+        HitValue::Yield(Yield::Affected(p)) => format!("affected {}", p.value()),
+        HitValue::Time(t) => format!("time {:02}:{:02}", t.hour(), t.minute()),
+    }
+}
+
+fn expected(y: RuleYield, expect: &toml::Value) -> Result<String, String> {
+    let num = |v: &toml::Value| match v {
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::Float(f) => Some(*f),
+        _ => None,
+    };
+    match (y, expect) {
+        (RuleYield::Phase(_), toml::Value::String(s)) => Ok(s.clone()),
+        (RuleYield::Restored, v) => num(v)
+            .map(|n| format!("restored {n}"))
+            .ok_or_else(|| "a restored example expects a number".into()),
+        (RuleYield::Affected, v) => num(v)
+            .map(|n| format!("affected {n}"))
+            .ok_or_else(|| "an affected example expects a number".into()),
+        (RuleYield::Time, toml::Value::String(s)) => Ok(format!("time {s}")),
+        _ => Err(format!(
+            "example expectation {expect} does not fit the rule's yield"
+        )),
+    }
+}

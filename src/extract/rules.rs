@@ -1,0 +1,260 @@
+//! The rule language: TOML files under `patterns/`, one per language and concern
+//! (`patterns/fr/phases.toml`). A file names its language and holds rules; a rule has an id, what
+//! it yields, one or more regexes, optional guards, and examples that must and must not match.
+//!
+//! ```toml
+//! lang = "fr"                       # or "any" for rules every language shares
+//!
+//! [guards]                          # named guards, usable by every rule of this language
+//! negation = '''\b(?:ne|n'|pas|plus|aucun)\b'''
+//!
+//! [[rule]]
+//! id = "fr.identified.probleme_identifie"
+//! yields = "identified"             # a phase, "restored", "affected" or "time"
+//! priority = 10                     # wins over a lower one matching the same words
+//! regex = ['''probl[eè]me (?:a été |est )?identifi[ée]''']
+//! unless = ["negation"]             # cancelled when a guard matches the clause before it
+//! examples = [{ text = "Le problème a été identifié vers 11h30", expect = "identified" }]
+//! counter_examples = ["Le problème n'est pas encore identifié"]
+//! ```
+//!
+//! Percentages capture `pct` (or `part` and `whole`: "7 serveurs sur 10"); times capture `h`, `m`
+//! and optionally `tz`, `mon`, `day`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::model::Phase;
+
+/// Errors loading rules; each names the file, and the line and rule id where it can.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    #[error("cannot read rules from {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: syntax error: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}:{line}: rule {rule}: {message}")]
+    Rule {
+        path: PathBuf,
+        line: usize,
+        rule: String,
+        message: String,
+    },
+    #[error("no rule files (*.toml) found under {0}")]
+    Empty(PathBuf),
+    #[error("compiling the rule set failed: {0}")]
+    Set(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    lang: String,
+    #[serde(default)]
+    guards: BTreeMap<String, String>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    yields: String,
+    #[serde(default)]
+    priority: i32,
+    regex: Vec<String>,
+    #[serde(default)]
+    unless: Vec<String>,
+    #[serde(default)]
+    unless_after: Vec<String>,
+    #[serde(default)]
+    examples: Vec<RawExample>,
+    #[serde(default)]
+    counter_examples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExample {
+    pub text: String,
+    /// A phase name, a percentage (number) or a time ("11:30").
+    pub expect: toml::Value,
+}
+
+/// What a rule yields.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RuleYield {
+    Phase(Phase),
+    Restored,
+    Affected,
+    Time,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub lang: String,
+    pub yields: RuleYield,
+    pub priority: i32,
+    pub regexes: Vec<Regex>,
+    /// Guards looked for in the clause before the match.
+    pub unless: Vec<Regex>,
+    /// Guards looked for in the clause after the match.
+    pub unless_after: Vec<Regex>,
+    pub examples: Vec<RawExample>,
+    pub counter_examples: Vec<String>,
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// Reads rule files: every `*.toml` below a folder, sorted by path.
+pub fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, RulesError> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut paths = Vec::new();
+    walk(dir, &mut paths).map_err(|source| RulesError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            std::fs::read_to_string(&p)
+                .map(|text| (p.clone(), text))
+                .map_err(|source| RulesError::Io { path: p, source })
+        })
+        .collect()
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Parses and compiles the rules of one file.
+pub fn compile_file(path: &Path, text: &str) -> Result<Vec<Rule>, RulesError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| RulesError::Syntax {
+        path: path.to_path_buf(),
+        line: e.span().map_or(0, |s| line_of(text, s.start)),
+        message: e.message().to_string(),
+    })?;
+    let rule_line = |id: &str| {
+        text.find(&format!("\"{id}\""))
+            .or_else(|| text.find(&format!("'{id}'")))
+            .map_or(0, |o| line_of(text, o))
+    };
+    let mut guards = BTreeMap::new();
+    for (name, pattern) in &file.guards {
+        let re = build(pattern).map_err(|e| RulesError::Rule {
+            path: path.to_path_buf(),
+            line: text.find(name.as_str()).map_or(0, |o| line_of(text, o)),
+            rule: format!("guard {name}"),
+            message: e,
+        })?;
+        guards.insert(name.clone(), re);
+    }
+    let mut rules = Vec::new();
+    for raw in file.rules {
+        let line = rule_line(&raw.id);
+        let err = |message: String| RulesError::Rule {
+            path: path.to_path_buf(),
+            line,
+            rule: raw.id.clone(),
+            message,
+        };
+        let yields = match raw.yields.as_str() {
+            "restored" => RuleYield::Restored,
+            "affected" => RuleYield::Affected,
+            "time" => RuleYield::Time,
+            other => RuleYield::Phase(other.parse::<Phase>().map_err(|e| err(e.to_string()))?),
+        };
+        if raw.regex.is_empty() {
+            return Err(err("a rule needs at least one regex".into()));
+        }
+        let regexes = raw
+            .regex
+            .iter()
+            .map(|r| build(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        for re in &regexes {
+            let names: Vec<&str> = re.capture_names().flatten().collect();
+            let ok = match yields {
+                RuleYield::Restored | RuleYield::Affected => {
+                    names.contains(&"pct") || (names.contains(&"part") && names.contains(&"whole"))
+                }
+                RuleYield::Time => names.contains(&"h"),
+                RuleYield::Phase(_) => true,
+            };
+            if !ok {
+                return Err(err(format!(
+                    "regex {:?} lacks the capture groups its yield needs (pct, or part and whole; h for times)",
+                    re.as_str()
+                )));
+            }
+        }
+        let resolve = |names: &[String]| {
+            names
+                .iter()
+                .map(|g| {
+                    guards
+                        .get(g)
+                        .cloned()
+                        .ok_or_else(|| err(format!("unknown guard {g:?}")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let unless = resolve(&raw.unless)?;
+        let unless_after = resolve(&raw.unless_after)?;
+        if raw.examples.is_empty() {
+            return Err(err("a rule needs at least one example".into()));
+        }
+        rules.push(Rule {
+            id: raw.id,
+            lang: file.lang.clone(),
+            yields,
+            priority: raw.priority,
+            regexes,
+            unless,
+            unless_after,
+            examples: raw.examples,
+            counter_examples: raw.counter_examples,
+            file: path.to_path_buf(),
+            line,
+        });
+    }
+    Ok(rules)
+}
+
+/// Rules are case-insensitive and Unicode-aware; `'` in a rule also matches the typographic ’.
+fn build(pattern: &str) -> Result<Regex, String> {
+    let pattern = pattern.replace('\'', "['’]");
+    regex::RegexBuilder::new(&pattern)
+        .case_insensitive(true)
+        .size_limit(1 << 22)
+        .build()
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,95 @@
+//! Every rule in `patterns/` passes its own examples, and a broken rule file is reported with its
+//! file, line and rule id.
+
+use std::path::Path;
+
+use statustrail::extract::{test_patterns, Extractor, RulesError};
+
+#[test]
+fn every_rule_in_patterns_passes_its_examples() {
+    let report = test_patterns(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("patterns")
+            .as_path(),
+    )
+    .expect("the shipped rules load");
+    assert!(report.passed(), "{report}");
+    assert!(report.rules >= 20 && report.examples >= 100, "{report}");
+}
+
+#[test]
+fn the_bundled_rules_are_the_shipped_rules() {
+    let bundled = Extractor::bundled().unwrap();
+    let on_disk = Extractor::from_dir(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("patterns")
+            .as_path(),
+    )
+    .unwrap();
+    let ids = |e: &Extractor| e.rules().map(|r| r.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&bundled), ids(&on_disk));
+    assert_eq!(bundled.languages(), vec!["en", "fr"]);
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn a_bad_regex_is_reported_with_file_line_and_rule_id() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "bad.toml",
+        "lang = \"en\"\n\n[[rule]]\nid = \"en.broken\"\nyields = \"resolved\"\nregex = ['''(unclosed''']\nexamples = [{ text = \"x\", expect = \"resolved\" }]\n",
+    );
+    let err = test_patterns(dir.path()).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, RulesError::Rule { line: 4, .. }), "{msg}");
+    assert!(
+        msg.contains("bad.toml:4") && msg.contains("en.broken"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_toml_syntax_error_is_reported_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "syntax.toml",
+        "lang = \"fr\"\n[[rule]]\nid = \"fr.x\"\nyields = = \"resolved\"\n",
+    );
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(msg.contains("syntax.toml:4"), "{msg}");
+}
+
+#[test]
+fn an_unknown_phase_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "phase.toml",
+        "lang = \"en\"\n[[rule]]\nid = \"en.fixed\"\nyields = \"fixed\"\nregex = ['fixed']\nexamples = [{ text = \"fixed\", expect = \"fixed\" }]\n",
+    );
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(
+        msg.contains("en.fixed") && msg.contains("unknown phase"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_failing_example_fails_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "weak.toml",
+        "lang = \"en\"\n[[rule]]\nid = \"en.weak\"\nyields = \"resolved\"\nregex = ['\\bresolved\\b']\nexamples = [{ text = \"all good now\", expect = \"resolved\" }]\ncounter_examples = [\"not resolved\"]\n",
+    );
+    let report = test_patterns(dir.path()).unwrap();
+    assert!(!report.passed());
+    assert_eq!(report.failures.len(), 2, "{report}");
+    assert!(report.to_string().contains("FAIL"));
+}
