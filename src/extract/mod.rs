@@ -54,7 +54,7 @@ impl Pack {
         let mut owners = Vec::new();
         for (ri, r) in rules.iter().enumerate() {
             for (xi, re) in r.regexes.iter().enumerate() {
-                patterns.push(format!("(?i){}", re.as_str()));
+                patterns.push(prefilter_pattern(re.as_str())?);
                 owners.push((ri, xi));
             }
         }
@@ -72,6 +72,49 @@ impl Pack {
     }
 }
 
+/// The set is a prefilter: it only says which rules may match, and each candidate rule's own
+/// regex then finds the exact spans. Unicode word boundaries would force the set off its lazy
+/// DFA onto the (ten times slower) PikeVM whenever a post holds a non-ASCII letter — that is,
+/// for every French post — so the set's copy of each pattern drops its word-boundary assertions.
+/// Dropping an assertion only widens what the set accepts, never narrows it: nothing is missed.
+fn prefilter_pattern(pattern: &str) -> Result<String, RulesError> {
+    use regex_syntax::hir::{Hir, HirKind, Look};
+    fn strip(h: &Hir) -> Hir {
+        match h.kind() {
+            HirKind::Look(
+                Look::WordUnicode
+                | Look::WordUnicodeNegate
+                | Look::WordStartUnicode
+                | Look::WordEndUnicode
+                | Look::WordStartHalfUnicode
+                | Look::WordEndHalfUnicode
+                | Look::WordAscii
+                | Look::WordAsciiNegate
+                | Look::WordStartAscii
+                | Look::WordEndAscii
+                | Look::WordStartHalfAscii
+                | Look::WordEndHalfAscii,
+            ) => Hir::empty(),
+            HirKind::Repetition(r) => {
+                let mut r = r.clone();
+                r.sub = Box::new(strip(&r.sub));
+                Hir::repetition(r)
+            }
+            // The set reports which patterns match, never groups.
+            HirKind::Capture(c) => strip(&c.sub),
+            HirKind::Concat(xs) => Hir::concat(xs.iter().map(strip).collect()),
+            HirKind::Alternation(xs) => Hir::alternation(xs.iter().map(strip).collect()),
+            _ => h.clone(),
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .map_err(|e| RulesError::Set(e.to_string()))?;
+    Ok(strip(&hir).to_string())
+}
+
 /// A raw match before guards and overlap resolution.
 #[derive(Debug, Clone)]
 pub(crate) struct Hit {
@@ -86,6 +129,9 @@ pub(crate) enum HitValue {
     Yield(Yield),
     Time(DateTime<Utc>),
 }
+
+/// How much of a post language detection reads.
+const LANG_SAMPLE_BYTES: usize = 400;
 
 /// All rules of all packs, compiled once.
 #[derive(Debug, Clone)]
@@ -179,7 +225,13 @@ impl Extractor {
             .collect();
         if allow.len() > 1 {
             let detector = whatlang::Detector::with_allowlist(allow);
-            if let Some(info) = detector.detect(text) {
+            // A post's language shows in its first sentences; trigram statistics over a long
+            // status update cost more than every rule together.
+            let mut cut = text.len().min(LANG_SAMPLE_BYTES);
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            if let Some(info) = detector.detect(&text[..cut]) {
                 let code = info.lang().code();
                 if let Some(p) = self.packs.iter().find(|p| iso639_3(&p.lang) == code) {
                     return p.lang.clone();
@@ -258,11 +310,13 @@ fn clause(text: &str, start: usize, end: usize) -> (usize, usize) {
             is_break(c) && !(c == '.' && before[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
         })
         .map_or(0, |(i, c)| i + c.len_utf8());
+    let base = s;
+    let lowered = before[base..].to_lowercase();
     for sep in [" but ", " mais ", " however ", " cependant ", " toutefois "] {
-        if let Some(i) = before[s..].to_lowercase().rfind(sep) {
+        if let Some(i) = lowered.rfind(sep) {
             // Lower-casing may shift byte offsets for some scripts; only trust exact boundaries.
-            let cand = s + i + sep.len();
-            if text.is_char_boundary(cand) && cand <= start {
+            let cand = base + i + sep.len();
+            if text.is_char_boundary(cand) && cand <= start && cand > s {
                 s = cand;
             }
         }
@@ -311,16 +365,30 @@ fn hits(pack: &Pack, only: Option<usize>, text: &str, ctx: &ExtractContext) -> V
         }
         let rule = &pack.rules[ri];
         let re = &rule.regexes[xi];
+        // Guards read the clause before the match and, for `unless_after`, the rest of the
+        // clause after it.
+        let guarded = |start: usize, end: usize| {
+            let (cs, ce) = clause(text, start, end);
+            rule.unless.iter().any(|g| g.is_match(&text[cs..start]))
+                || rule.unless_after.iter().any(|g| g.is_match(&text[end..ce]))
+        };
+        if let RuleYield::Phase(p) = rule.yields {
+            // A phase needs only the span: no capture groups to resolve.
+            for m in re.find_iter(text) {
+                if !guarded(m.start(), m.end()) {
+                    out.push(Hit {
+                        rule: ri,
+                        start: m.start(),
+                        end: m.end(),
+                        value: HitValue::Yield(Yield::Phase(p)),
+                    });
+                }
+            }
+            continue;
+        }
         for caps in re.captures_iter(text) {
             let m = caps.get(0).expect("group 0");
-            let (cs, ce) = clause(text, m.start(), m.end());
-            // Guards read the clause before the match and, for `unless_after`, the rest of the
-            // clause after it.
-            let before = &text[cs..m.start()];
-            let after = &text[m.end()..ce];
-            if rule.unless.iter().any(|g| g.is_match(before))
-                || rule.unless_after.iter().any(|g| g.is_match(after))
-            {
+            if guarded(m.start(), m.end()) {
                 continue;
             }
             let value = match rule.yields {
@@ -430,4 +498,37 @@ fn extract_with(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefilter_drops_word_boundaries_and_groups_but_keeps_case_folding() {
+        let p = prefilter_pattern(r"\b(?P<w>rétabli)e?s?\b").unwrap();
+        let re = regex::Regex::new(&p).unwrap();
+        assert!(!p.contains(r"\b") && !p.contains("?P<"));
+        assert!(re.is_match("Service RÉTABLI."));
+        // Wider than the rule (no boundary), never narrower: the rule's own regex decides.
+        assert!(re.is_match("nonrétablis"));
+    }
+
+    #[test]
+    fn a_long_post_is_read_whole_but_its_language_from_its_start() {
+        let x = Extractor::bundled().unwrap();
+        let mut text = String::from("Nous constatons un incident sur nos serveurs mutualisés. ");
+        text.push_str(&"Les équipes sont mobilisées pour rétablir le service. ".repeat(40));
+        text.push_str("Incident clos.");
+        assert_eq!(x.language_of(&text, None), "fr");
+        let ctx = ExtractContext {
+            lang: None,
+            tz: chrono_tz::Europe::Paris,
+            reference: Utc::now(),
+        };
+        let got = x.extract(&text, &ctx);
+        assert!(got
+            .iter()
+            .any(|s| s.yields == Yield::Phase(crate::model::Phase::Resolved)));
+    }
 }

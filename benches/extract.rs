@@ -1,0 +1,112 @@
+//! Extraction throughput: the full rule packs over real status-update text (rules alone), and
+//! feed parsing plus rules over real feed documents (what `statustrail extract` does).
+//! Run: `cargo bench --bench extract`. Figures are recorded in docs/perf.md.
+
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use statustrail::extract::{ExtractContext, Extractor};
+
+fn feed_files() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sources");
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .expect("fixtures folder")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "atom" || x == "rss"))
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+fn posts() -> Vec<String> {
+    let now = Utc::now();
+    let mut posts: Vec<String> = feed_files()
+        .iter()
+        .flat_map(|(_, bytes)| statustrail::sources::parse_document(bytes, now).unwrap_or_default())
+        .map(|i| i.text)
+        .collect();
+    let demo =
+        statustrail::sources::parse_document(statustrail::demo::DEMO_FEED.as_bytes(), now).unwrap();
+    posts.extend(demo.into_iter().map(|i| i.text));
+    posts
+}
+
+fn bench(c: &mut Criterion) {
+    let extractor = Extractor::bundled().unwrap();
+    let ctx = ExtractContext {
+        lang: None,
+        tz: chrono_tz::Europe::Paris,
+        reference: Utc.with_ymd_and_hms(2026, 11, 17, 12, 0, 0).unwrap(),
+    };
+    let posts = posts();
+    let bytes: usize = posts.iter().map(String::len).sum();
+    eprintln!("corpus: {} posts, {} bytes", posts.len(), bytes);
+
+    let mut g = c.benchmark_group("rules_only");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("full_packs_detected_language", |b| {
+        b.iter(|| {
+            posts
+                .iter()
+                .map(|p| extractor.extract(p, &ctx).len())
+                .sum::<usize>()
+        })
+    });
+    let en = ExtractContext {
+        lang: Some("en".into()),
+        ..ctx.clone()
+    };
+    g.bench_function("full_packs_language_given", |b| {
+        b.iter(|| {
+            posts
+                .iter()
+                .map(|p| extractor.extract(p, &en).len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+
+    let files = feed_files();
+    let file_bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
+    let mut g = c.benchmark_group("extract_command");
+    g.throughput(Throughput::Bytes(file_bytes as u64));
+    g.bench_function("parse_feeds_then_rules", |b| {
+        b.iter(|| {
+            let mut sink = std::io::sink();
+            for (name, bytes) in &files {
+                statustrail::extract::cli::run_extract(
+                    &extractor,
+                    name,
+                    bytes,
+                    None,
+                    chrono_tz::Tz::UTC,
+                    &mut sink,
+                )
+                .unwrap();
+            }
+        })
+    });
+    g.bench_function("parse_feeds_only", |b| {
+        b.iter(|| {
+            files
+                .iter()
+                .map(|(_, bytes)| {
+                    statustrail::sources::parse_document(bytes, Utc::now())
+                        .map(|v| v.len())
+                        .unwrap_or(0)
+                })
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(5));
+    targets = bench
+}
+criterion_main!(benches);
