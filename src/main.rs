@@ -104,6 +104,23 @@ enum PatternsCommand {
         #[arg(default_value = "patterns")]
         dir: PathBuf,
     },
+    /// Measure the rules against labelled posts (JSON Lines with `text` and `phases` or
+    /// `status`, optionally `restored`/`affected`): per-phase precision and recall, state
+    /// accuracy, resolved recall and false "resolved" rate, percentages.
+    Eval {
+        /// Label files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The rule folder.
+        #[arg(long, default_value = "patterns")]
+        patterns: PathBuf,
+        /// Language of every post (detected per post otherwise).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Also list every post whose state the rules got wrong.
+        #[arg(long)]
+        misses: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -242,6 +259,44 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             print!("{report}");
             if !report.passed() {
                 return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+        Command::Patterns {
+            command:
+                PatternsCommand::Eval {
+                    files,
+                    patterns,
+                    lang,
+                    misses,
+                },
+        } => {
+            use statustrail::extract::eval;
+            let extractor = statustrail::extract::Extractor::from_dir(&patterns)?;
+            let mut labels = Vec::new();
+            for f in &files {
+                labels.extend(eval::read_labels(f)?);
+            }
+            let report = eval::evaluate(&extractor, &labels, lang.as_deref());
+            print!("{report}");
+            for m in &report.false_resolved {
+                println!(
+                    "false resolved\t{}\t{}",
+                    m.id,
+                    m.text.replace(char::is_whitespace, " ")
+                );
+            }
+            if misses {
+                for m in &report.misses {
+                    let name =
+                        |p: Option<statustrail::model::Phase>| p.map_or("none", |p| p.as_str());
+                    println!(
+                        "miss\t{}\texpected {}\tgot {}\t{}",
+                        m.id,
+                        name(m.expected),
+                        name(m.got),
+                        m.text.replace(char::is_whitespace, " ")
+                    );
+                }
             }
         }
         Command::Extract {

@@ -15,6 +15,7 @@ use crate::model::{Percent, Statement, Yield};
 
 pub mod check;
 pub mod cli;
+pub mod eval;
 pub mod rules;
 mod time;
 

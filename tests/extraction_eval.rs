@@ -1,0 +1,95 @@
+//! Extraction quality, measured against labelled posts (see docs/extraction.md for the figures
+//! and tests/fixtures/extraction/PROVENANCE.md for the labels). Run with `--nocapture` to print
+//! the full report; the assertions are floors that the bundled rules must keep.
+
+use std::path::Path;
+
+use statustrail::extract::eval::{evaluate, read_labels, EvalReport, Labelled};
+use statustrail::extract::Extractor;
+
+fn labels(name: &str) -> Vec<Labelled> {
+    read_labels(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/extraction")
+            .join(name),
+    )
+    .expect("label file")
+}
+
+fn report(title: &str, labels: &[Labelled], lang: Option<&str>) -> EvalReport {
+    // The rules on disk, so that editing patterns/ and re-running this test needs no rebuild.
+    let x = Extractor::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns"))
+        .expect("rules in patterns/");
+    let r = evaluate(&x, labels, lang);
+    println!("== {title}\n{r}");
+    for m in r.false_resolved.iter().take(400) {
+        println!(
+            "FALSE RESOLVED {} (labelled {:?}): {}",
+            m.id,
+            m.expected,
+            m.text.replace(char::is_whitespace, " ")
+        );
+    }
+    for m in r.misses.iter().take(2000) {
+        println!(
+            "MISS {} expected {:?} got {:?}: {}",
+            m.id,
+            m.expected,
+            m.got,
+            m.text.replace(char::is_whitespace, " ")
+        );
+    }
+    r
+}
+
+#[test]
+fn statuspage_updates_resolved_is_found_and_never_invented() {
+    let all = labels("statuspage_labels.jsonl");
+    let r = report("Statuspage updates, all providers", &all, Some("en"));
+    assert!(
+        r.resolved.recall().unwrap() >= 0.89,
+        "resolved recall {:?}",
+        r.resolved.recall()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.095,
+        "false resolved {}",
+        r.false_resolved_rate()
+    );
+}
+
+#[test]
+fn well_labelled_providers_phases_are_read_from_the_prose() {
+    let all = labels("statuspage_labels.jsonl");
+    let good: Vec<Labelled> = all
+        .into_iter()
+        .filter(|l| matches!(l.group.as_deref(), Some("digitalocean" | "oci" | "datocms")))
+        .collect();
+    let r = report(
+        "DigitalOcean, Oracle Cloud, DatoCMS updates",
+        &good,
+        Some("en"),
+    );
+    assert!(
+        r.carried_accuracy() >= 0.76,
+        "accuracy {}",
+        r.carried_accuracy()
+    );
+}
+
+#[test]
+fn french_posts_phases_and_percentages() {
+    let mut all = labels("fr_posts.jsonl");
+    all.extend(labels("fr_real.jsonl"));
+    let r = report("French posts (written + real)", &all, None);
+    assert!(
+        r.state_accuracy() >= 0.59,
+        "accuracy {}",
+        r.state_accuracy()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.01,
+        "false resolved {}",
+        r.false_resolved_rate()
+    );
+}
