@@ -11,11 +11,16 @@ use url::Url;
 
 pub mod aws;
 pub mod azure;
+pub mod betterstack;
+pub mod bluesky;
 pub mod dates;
 pub mod feed;
 pub mod fetch;
 pub mod gcp;
 pub mod import;
+pub mod incident_io;
+pub mod instatus;
+pub mod mastodon_api;
 pub mod statusio;
 pub mod statuspage_api;
 pub mod statuspage_feed;
@@ -43,6 +48,17 @@ pub enum SourceKind {
     AzureFeed,
     /// status.io public status API.
     Statusio,
+    /// Mastodon REST API, an account's statuses (`/api/v1/accounts/{id}/statuses`), paged with
+    /// a cursor between polls.
+    MastodonApi,
+    /// Bluesky public AppView, an account's posts (`app.bsky.feed.getAuthorFeed?actor=…`).
+    Bluesky,
+    /// Better Stack status page RSS (`/feed.rss`): `[Status] Title` items, one per update.
+    Betterstack,
+    /// Instatus status page `summary.json` (open incidents and maintenances, capital statuses).
+    Instatus,
+    /// incident.io status page Widget API (ongoing incidents, maintenances, latest update each).
+    IncidentIo,
 }
 
 impl SourceKind {
@@ -55,6 +71,11 @@ impl SourceKind {
             SourceKind::AwsHealth => "aws_health",
             SourceKind::AzureFeed => "azure_feed",
             SourceKind::Statusio => "statusio",
+            SourceKind::MastodonApi => "mastodon_api",
+            SourceKind::Bluesky => "bluesky",
+            SourceKind::Betterstack => "betterstack",
+            SourceKind::Instatus => "instatus",
+            SourceKind::IncidentIo => "incident_io",
         }
     }
 
@@ -72,11 +93,29 @@ impl SourceKind {
             SourceKind::AwsHealth => aws::parse(bytes, fetched_at),
             SourceKind::AzureFeed => azure::parse(bytes, fetched_at),
             SourceKind::Statusio => statusio::parse(bytes, fetched_at),
+            SourceKind::MastodonApi => mastodon_api::parse(bytes, fetched_at),
+            SourceKind::Bluesky => bluesky::parse(bytes, fetched_at),
+            SourceKind::Betterstack => betterstack::parse(bytes, fetched_at),
+            SourceKind::Instatus => instatus::parse(bytes, fetched_at),
+            SourceKind::IncidentIo => incident_io::parse(bytes, fetched_at),
         }
     }
 
     /// Polls a source of this kind once: fetch (conditionally) and parse.
     pub async fn poll(self, fetcher: &Fetcher, req: &PollRequest) -> Result<Polled, PollError> {
+        match self {
+            SourceKind::MastodonApi => mastodon_api::poll(fetcher, req).await,
+            SourceKind::Bluesky => bluesky::poll(fetcher, req).await,
+            _ => self.poll_document(fetcher, req).await,
+        }
+    }
+
+    /// One conditional GET of the configured URL, parsed as a whole document.
+    async fn poll_document(
+        self,
+        fetcher: &Fetcher,
+        req: &PollRequest,
+    ) -> Result<Polled, PollError> {
         let fetched = fetcher.get(&req.url, &req.validators).await?;
         let items = match &fetched.body {
             None => Vec::new(),
@@ -139,6 +178,18 @@ pub fn sniff(bytes: &[u8]) -> Option<SourceKind> {
         }
         if statusio::sniff(first) {
             return Some(SourceKind::Statusio);
+        }
+        if instatus::sniff(first) {
+            return Some(SourceKind::Instatus);
+        }
+        if incident_io::sniff(first) {
+            return Some(SourceKind::IncidentIo);
+        }
+        if bluesky::sniff(first) {
+            return Some(SourceKind::Bluesky);
+        }
+        if mastodon_api::sniff(first) {
+            return Some(SourceKind::MastodonApi);
         }
         // JSON Feed (feed-rs reads it).
         if first

@@ -6,7 +6,8 @@
 //! tied to them) stay stable.
 //!
 //! Grouping, in order: posts that carry the source's own incident id (`thread_key`) belong to that
-//! incident; other posts join the provider's open incident unless it was closed by a resolved
+//! incident, and so does the post a thread key names (the root of a social reply thread, which
+//! carries no key of its own, joins the thread its replies open); other posts join the provider's open incident unless it was closed by a resolved
 //! marker (a later postmortem or repeated "resolved" still joins it) or the quiet gap since its
 //! last post has passed. A post with no statement never opens an incident.
 
@@ -50,13 +51,23 @@ pub fn build(posts: &[PostWithStatements], settings: GroupingSettings) -> Vec<In
     let mut groups: Vec<Group> = Vec::new();
     let mut by_thread: HashMap<String, usize> = HashMap::new();
     let mut open_free: Option<usize> = None;
+    // Thread keys in use, per source: a post whose own id is one of them is that thread's root.
+    let named: std::collections::HashSet<(i64, &str)> = posts
+        .iter()
+        .filter_map(|p| Some((p.post.source_id, p.post.thread_key.as_deref()?)))
+        .collect();
 
     for (rank, pws) in order.iter().enumerate() {
         let post = &pws.post;
         let events = post_events(pws);
         let phases: Vec<Phase> = events.iter().filter_map(|e| e.phase).collect();
 
-        let idx = if let Some(thread) = &post.thread_key {
+        let thread = post.thread_key.as_deref().or_else(|| {
+            named
+                .contains(&(post.source_id, post.external_id.as_str()))
+                .then_some(post.external_id.as_str())
+        });
+        let idx = if let Some(thread) = thread {
             let key = format!("thread:{}:{}", post.source_id, thread);
             match by_thread.get(&key) {
                 Some(&i) => Some(i),
@@ -364,6 +375,20 @@ mod tests {
         assert_eq!(once.len(), 1);
         assert_eq!(once, again);
         assert_eq!(once[0].key, "thread:1:inc-9");
+    }
+
+    #[test]
+    fn a_reply_threads_root_joins_the_thread_its_replies_name() {
+        let root = post(1, at(9, 0), "x", &[Yield::Phase(Phase::Investigating)]);
+        let mut reply = post(2, at(9, 30), "y", &[Yield::Phase(Phase::Resolved)]);
+        reply.post.thread_key = Some(root.post.external_id.clone());
+        let later = post(3, at(10, 0), "z", &[Yield::Phase(Phase::Investigating)]);
+        let incidents = build(&[root, reply, later], GroupingSettings::default());
+        assert_eq!(incidents.len(), 2, "{incidents:#?}");
+        assert_eq!(incidents[0].events.len(), 2);
+        assert_eq!(incidents[0].last_phase, Some(Phase::Resolved));
+        // The root's own open incident did not swallow the unrelated later post.
+        assert_eq!(incidents[1].events.len(), 1);
     }
 
     #[test]
