@@ -1,5 +1,22 @@
 //! Sources: the kinds of documents statustrail polls and how each becomes [`FetchedItem`]s.
 //!
+//! The kinds, by their configuration name (`kind = "…"`):
+//!
+//! | kind | what it reads | module |
+//! |---|---|---|
+//! | `feed` | RSS 2.0, Atom, JSON Feed (status pages, Mastodon `@user.rss`, RSS bridges) | [`feed`] |
+//! | `statuspage_feed` | Atlassian Statuspage `history.rss` / `history.atom` | [`statuspage_feed`] |
+//! | `statuspage_api` | Atlassian Statuspage JSON API v2 | [`statuspage_api`] |
+//! | `gcp_incidents` | Google Cloud `incidents.json` | [`gcp`] |
+//! | `aws_health` | AWS Health Dashboard JSON | [`aws`] |
+//! | `azure_feed` | Azure status RSS | [`azure`] |
+//! | `statusio` | status.io public status API | [`statusio`] |
+//! | `mastodon_api` | Mastodon account statuses API, paged forward from a cursor | [`mastodon_api`] |
+//! | `bluesky` | Bluesky AppView `app.bsky.feed.getAuthorFeed` | [`bluesky`] |
+//! | `betterstack` | Better Stack status page `feed.rss` (`[Status] Title` items) | [`betterstack`] |
+//! | `instatus` | Instatus status page `summary.json` | [`instatus`] |
+//! | `incident_io` | incident.io status page Widget API | [`incident_io`] |
+//!
 //! Adding a source kind is one file in this folder, one variant of [`SourceKind`] and one arm in
 //! [`SourceKind::parse`] (or [`SourceKind::poll`] when the kind needs requests of its own, such as
 //! API paging). Network politeness (validators, timeouts, size caps, redirects, backoff) is not a
