@@ -12,7 +12,9 @@
 //! One status becomes one item: `external_id` = the status id, text = its HTML content as plain
 //! text, title = its content warning when it has one, `thread_key` = the root of the reply
 //! thread it belongs to (its `in_reply_to_id`, followed up through the statuses of the same
-//! document), so a provider's thread of updates is one incident. Reblogs are someone else's
+//! document; a root with a reply in the document keys on itself), so a provider's thread of
+//! updates is one incident. A reply whose parent was read by an earlier poll names that parent;
+//! the timeline follows such keys up to the thread's root. Reblogs are someone else's
 //! posts and are skipped. Mastodon statuses carry no status word: `status_label` is never set.
 
 use chrono::{DateTime, Utc};
