@@ -511,3 +511,128 @@ fn odd_but_valid_documents_parse_to_nothing_rather_than_fail() {
         .unwrap()
         .is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Through the pipeline: store, statements, timeline
+
+async fn pipeline(
+    db_url: &str,
+    kind: &str,
+    url: &str,
+) -> (
+    statustrail::pipeline::Pipeline,
+    std::sync::Arc<dyn statustrail::store::Store>,
+) {
+    use std::sync::Arc;
+    let toml = format!(
+        "[database]\nurl = \"{db_url}\"\n[[provider]]\nname = \"acme\"\nlang = \"en\"\n\
+         [[provider.source]]\nkind = \"{kind}\"\nurl = \"{url}\"\ninterval = \"1m\"\n"
+    );
+    let cfg = statustrail::config::Config::from_toml(&toml).expect("test config is valid");
+    let store: Arc<dyn statustrail::store::Store> = Arc::from(
+        statustrail::store::connect(db_url)
+            .await
+            .expect("store opens"),
+    );
+    let rules = Arc::new(statustrail::extract::Extractor::bundled().expect("rules load"));
+    let p = statustrail::pipeline::Pipeline::new(&cfg, store.clone(), rules)
+        .await
+        .expect("pipeline builds");
+    (p, store)
+}
+
+/// A provider's reply thread read over three polls is one incident (the last reply names its
+/// parent, read a poll earlier, not the root), and the cursor is stored.
+async fn a_mastodon_reply_thread_over_three_polls_is_one_incident(db_url: &str) {
+    let server = MastodonServer::start().await;
+    server.post(status(
+        1001,
+        0,
+        "<p>New blog post: our autumn release.</p>",
+        None,
+    ));
+    server.post(status(
+        1002,
+        10,
+        "<p>We are investigating elevated error rates on the API.</p>",
+        None,
+    ));
+    let (p, store) = pipeline(db_url, "mastodon_api", &server.url()).await;
+    let src = p.sources[0].clone();
+    assert_eq!(p.poll_source(&src).await.unwrap().items_new, 2);
+
+    server.post(status(
+        1003,
+        200,
+        "<p>The issue has been identified and a fix is being implemented.</p>",
+        Some(1002),
+    ));
+    assert_eq!(p.poll_source(&src).await.unwrap().items_new, 1);
+    // Resolved more than the quiet gap (6 h) after the last update: only the thread keeps it in.
+    server.post(status(
+        1004,
+        600,
+        "<p>This incident has been resolved.</p>",
+        Some(1003),
+    ));
+    assert_eq!(p.poll_source(&src).await.unwrap().items_new, 1);
+
+    let row = store.source(src.source.id).await.unwrap().unwrap();
+    assert_eq!(row.cursor.as_deref(), Some("1004"));
+    let incidents = store.incidents(Some("acme")).await.unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(incidents[0].last_phase, Some(Phase::Resolved));
+    let events = store.incident_events(incidents[0].id).await.unwrap();
+    assert!(events.len() >= 3, "{events:#?}");
+}
+
+/// Better Stack's bracketed word is stored as a `source:betterstack` statement.
+async fn better_stack_status_words_are_stored_as_source_statements(db_url: &str) {
+    let body = String::from_utf8(fixture("betterstack-feed-2026-11-24.rss")).unwrap();
+    let server = common::feed_server::FeedServer::start(&body).await;
+    let (p, store) = pipeline(db_url, "betterstack", &server.url("/feed.rss")).await;
+    let src = p.sources[0].clone();
+    assert_eq!(p.poll_source(&src).await.unwrap().items_new, 4);
+    let posts = store.provider_posts(src.provider.row.id).await.unwrap();
+    let resolved = posts
+        .iter()
+        .find(|p| p.post.external_id.ends_with("#update-11113"))
+        .unwrap();
+    assert!(resolved.statements.iter().any(|s| {
+        s.statement.rule_id == "source:betterstack" && s.statement.phase() == Some(Phase::Resolved)
+    }));
+    let incidents = store.incidents(Some("acme")).await.unwrap();
+    let outage = incidents
+        .iter()
+        .find(|i| i.title.as_deref() == Some("API outage"))
+        .unwrap_or_else(|| panic!("{incidents:#?}"));
+    assert_eq!(outage.last_phase, Some(Phase::Resolved));
+}
+
+#[tokio::test]
+async fn sqlite_a_mastodon_reply_thread_over_three_polls_is_one_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    a_mastodon_reply_thread_over_three_polls_is_one_incident(&common::sqlite_url(&dir)).await;
+}
+
+#[tokio::test]
+async fn postgres_a_mastodon_reply_thread_over_three_polls_is_one_incident() {
+    let Some(db) = common::TestPg::create("social_thread").await else {
+        return;
+    };
+    a_mastodon_reply_thread_over_three_polls_is_one_incident(db.url()).await;
+}
+
+#[tokio::test]
+async fn sqlite_better_stack_status_words_are_stored_as_source_statements() {
+    let dir = tempfile::tempdir().unwrap();
+    better_stack_status_words_are_stored_as_source_statements(&common::sqlite_url(&dir)).await;
+}
+
+#[tokio::test]
+async fn postgres_better_stack_status_words_are_stored_as_source_statements() {
+    let Some(db) = common::TestPg::create("social_betterstack").await else {
+        return;
+    };
+    better_stack_status_words_are_stored_as_source_statements(db.url()).await;
+}
