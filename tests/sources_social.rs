@@ -287,6 +287,89 @@ async fn a_bluesky_author_feed_skips_reposts_and_keys_the_reply_thread_on_its_ro
     assert_eq!(poller.cursor.as_deref(), Some("2026-11-24T14:00:00.812Z"));
 }
 
+/// An author feed on loopback that pages like the AppView: newest first, `limit`, an opaque
+/// `cursor` to the next (older) page; entries can be added while the test runs.
+#[derive(Clone, Default)]
+struct BskyFeed {
+    /// Newest first.
+    entries: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    pages: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl BskyFeed {
+    fn post(&self, n: u32) {
+        let did = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
+        let at = format!("2026-11-24T{:02}:{:02}:00.000Z", 8 + n / 60, n % 60);
+        let entry = serde_json::json!({"post": {
+            "uri": format!("at://{did}/app.bsky.feed.post/3lbq{n:09}"),
+            "cid": "bafyreib2rxk3rw6putwqqh5qdmj5yg6rl6tm5oa3wsujyxqeoyalrg5qhm",
+            "author": {"did": did, "handle": "status.example.com"},
+            "record": {"$type": "app.bsky.feed.post", "text": format!("post {n}"), "createdAt": at},
+            "indexedAt": at
+        }});
+        self.entries.lock().unwrap().insert(0, entry);
+    }
+
+    async fn serve(&self) -> String {
+        let feed = self.clone();
+        let app = axum::Router::new().route(
+            "/xrpc/app.bsky.feed.getAuthorFeed",
+            axum::routing::get(
+                move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
+                    let feed = feed.clone();
+                    async move {
+                        feed.pages.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let from: usize = q.get("cursor").map_or(0, |c| c.parse().unwrap());
+                        let limit: usize = q.get("limit").map_or(50, |l| l.parse().unwrap());
+                        let all = feed.entries.lock().unwrap().clone();
+                        let to = (from + limit).min(all.len());
+                        let mut doc = serde_json::json!({ "feed": all[from.min(to)..to] });
+                        if to < all.len() {
+                            doc["cursor"] = to.to_string().into();
+                        }
+                        doc.to_string()
+                    }
+                },
+            ),
+        );
+        let addr = serve(app).await;
+        format!("http://{addr}/xrpc/app.bsky.feed.getAuthorFeed?actor=status.example.com")
+    }
+
+    fn take_pages(&self) -> usize {
+        self.pages.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn a_bluesky_burst_is_read_back_page_by_page_to_what_was_seen() {
+    let feed = BskyFeed::default();
+    for n in 0..60 {
+        feed.post(n);
+    }
+    let mut poller = Poller::new(SourceKind::Bluesky, &feed.serve().await);
+    let text =
+        |items: &[FetchedItem]| -> Vec<String> { items.iter().map(|i| i.text.clone()).collect() };
+    let posts =
+        |from: u32, to: u32| -> Vec<String> { (from..=to).map(|n| format!("post {n}")).collect() };
+
+    // First poll: the newest page only (50 of 60).
+    assert_eq!(text(&poller.poll().await.unwrap().items), posts(10, 59));
+    assert_eq!(feed.take_pages(), 1);
+
+    // 120 new posts: three pages back, the third reaching what was seen; each new post once.
+    for n in 60..180 {
+        feed.post(n);
+    }
+    assert_eq!(text(&poller.poll().await.unwrap().items), posts(60, 179));
+    assert_eq!(feed.take_pages(), 3);
+    assert_eq!(poller.cursor.as_deref(), Some("2026-11-24T10:59:00.000Z"));
+
+    // Nothing new: one page, nothing returned.
+    assert!(poller.poll().await.unwrap().items.is_empty());
+    assert_eq!(feed.take_pages(), 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hosted status pages
 

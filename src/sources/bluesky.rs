@@ -10,7 +10,8 @@
 //! One post becomes one item: `external_id` = the post's `at://` uri, text = `record.text`,
 //! published at `record.createdAt`, url = its bsky.app page, `thread_key` = the uri of its
 //! thread's root (`record.reply.root.uri`; a root that has a reply in the same document keys on
-//! itself). Reposts (`reason` of type `…#reasonRepost`) are skipped, being someone else's post
+//! itself), for threads the author started only: a reply in someone else's thread has no key.
+//! Pinned posts shown on top (`includePins`) do not stop paging early. Reposts (`reason` of type `…#reasonRepost`) are skipped, being someone else's post
 //! or a repeat of one already read. Bluesky posts carry no status word.
 
 use chrono::{DateTime, Utc};
@@ -46,6 +47,16 @@ fn time_at(v: &Value, path: &[&str]) -> Option<DateTime<Utc>> {
 
 fn is_repost(entry: &Value) -> bool {
     str_at(entry, &["reason", "$type"]).is_some_and(|t| t.ends_with("#reasonRepost"))
+}
+
+/// A pinned post shown on top (`includePins=true`): old, out of the feed's time order.
+fn is_pin(entry: &Value) -> bool {
+    str_at(entry, &["reason", "$type"]).is_some_and(|t| t.ends_with("#reasonPin"))
+}
+
+/// The DID in an `at://<did>/<collection>/<rkey>` uri.
+fn did_of(uri: &str) -> Option<&str> {
+    uri.strip_prefix("at://")?.split('/').next()
 }
 
 /// When an entry entered the author's feed (a repost: when it was reposted).
@@ -140,6 +151,7 @@ pub async fn poll(fetcher: &Fetcher, req: &PollRequest) -> Result<Polled, PollEr
             Some(s) => p
                 .entries
                 .iter()
+                .filter(|e| !is_pin(e))
                 .any(|e| indexed_at(e).is_some_and(|t| t <= s)),
         };
         let empty = p.entries.is_empty();
@@ -149,7 +161,11 @@ pub async fn poll(fetcher: &Fetcher, req: &PollRequest) -> Result<Polled, PollEr
             break fetched;
         }
     };
-    let newest = entries.iter().filter_map(indexed_at).max();
+    let newest = entries
+        .iter()
+        .filter(|e| !is_pin(e))
+        .filter_map(indexed_at)
+        .max();
     let cursor = match (newest, seen_until) {
         (Some(n), Some(s)) if n <= s => req.cursor.clone(),
         (Some(n), _) => Some(n.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
@@ -188,7 +204,10 @@ fn items_of(entries: &[Value]) -> Vec<FetchedItem> {
             let post = e.get("post")?;
             let uri = str_at(post, &["uri"])?;
             let record = post.get("record")?;
+            // Only the author's own threads: a reply in someone else's thread (support
+            // chatter) joins incidents by time like any post.
             let thread_key = str_at(record, &["reply", "root", "uri"])
+                .filter(|root| did_of(root) == did_of(uri))
                 .or_else(|| roots.contains(uri).then_some(uri))
                 .map(str::to_string);
             let author =

@@ -13,7 +13,8 @@
 //! text, title = its content warning when it has one, `thread_key` = the root of the reply
 //! thread it belongs to (its `in_reply_to_id`, followed up through the statuses of the same
 //! document; a root with a reply in the document keys on itself), so a provider's thread of
-//! updates is one incident. A reply whose parent was read by an earlier poll names that parent;
+//! updates is one incident. Only replies to the account itself make threads: a reply to someone
+//! else (support chatter) has no key and joins incidents by time like any post. A reply whose parent was read by an earlier poll names that parent;
 //! the timeline follows such keys up to the thread's root. Reblogs are someone else's
 //! posts and are skipped. Mastodon statuses carry no status word: `status_label` is never set.
 
@@ -75,14 +76,20 @@ pub async fn poll(fetcher: &Fetcher, req: &PollRequest) -> Result<Polled, PollEr
             .await?;
         pages += 1;
         let body = fetched.body.as_deref().unwrap_or(b"[]");
-        let page = parse(body, fetched.fetched_at).map_err(|source| PollError::Parse {
+        let page = statuses(body).and_then(|s| Ok((items_of(&s)?, s)));
+        let (page_items, page) = page.map_err(|source| PollError::Parse {
             url: url.to_string(),
             fetched: Box::new(fetched.clone()),
             source,
         })?;
-        let newest = newest_id(body);
-        let full = statuses_in(body) >= PAGE_LIMIT;
-        items.extend(page);
+        // Reblogs count here: they move the account's timeline too.
+        let newest = page
+            .iter()
+            .filter_map(|s| str_of(s, "id"))
+            .max_by_key(|id| id_key(id))
+            .map(str::to_string);
+        let full = page.len() >= PAGE_LIMIT;
+        items.extend(page_items);
         let advanced = match (&newest, &cursor) {
             (Some(n), Some(c)) => id_key(n) > id_key(c),
             (Some(_), None) => true,
@@ -135,34 +142,35 @@ fn statuses(bytes: &[u8]) -> Result<Vec<Value>, ParseError> {
     }
 }
 
-fn statuses_in(bytes: &[u8]) -> usize {
-    statuses(bytes).map(|s| s.len()).unwrap_or(0)
-}
-
-/// The newest status id of a page, reblogs included (they move the timeline too).
-fn newest_id(bytes: &[u8]) -> Option<String> {
-    statuses(bytes)
-        .ok()?
-        .iter()
-        .filter_map(|s| str_of(s, "id"))
-        .max_by_key(|id| id_key(id))
-        .map(str::to_string)
-}
-
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
 /// Parses one page (a JSON array of statuses) into items, oldest first, reblogs skipped.
 pub fn parse(bytes: &[u8], _fetched_at: DateTime<Utc>) -> Result<Vec<FetchedItem>, ParseError> {
-    let statuses = statuses(bytes)?;
+    items_of(&statuses(bytes)?)
+}
+
+/// The status a status answers, when it answers the same account (a thread of its own, not a
+/// conversation with someone else, which joins incidents by time like any post).
+fn self_reply_parent(s: &Value) -> Option<&str> {
+    let parent = str_of(s, "in_reply_to_id")?;
+    let to = str_of(s, "in_reply_to_account_id");
+    let me = s.get("account").and_then(|a| str_of(a, "id"));
+    match (to, me) {
+        (Some(to), Some(me)) if to != me => None,
+        _ => Some(parent),
+    }
+}
+
+fn items_of(statuses: &[Value]) -> Result<Vec<FetchedItem>, ParseError> {
     let parent: std::collections::HashMap<&str, &str> = statuses
         .iter()
-        .filter_map(|s| Some((str_of(s, "id")?, str_of(s, "in_reply_to_id")?)))
+        .filter_map(|s| Some((str_of(s, "id")?, self_reply_parent(s)?)))
         .collect();
     let has_replies: std::collections::HashSet<&str> = parent.values().copied().collect();
     let mut items = Vec::with_capacity(statuses.len());
-    for s in &statuses {
+    for s in statuses {
         if s.get("reblog").is_some_and(|r| !r.is_null()) {
             continue;
         }
@@ -252,6 +260,22 @@ mod tests {
         assert!(items.iter().all(|i| i.thread_key.as_deref() == Some("11")));
         assert_eq!(items[0].text, "Investigating & more.");
         assert_eq!(items[0].lang.as_deref(), Some("en"));
+    }
+
+    #[test]
+    fn a_reply_to_someone_else_is_not_a_thread() {
+        let doc = r#"[
+          {"id":"21","in_reply_to_id":"900","in_reply_to_account_id":"55","account":{"id":"7"},"content":"<p>@bob we are investigating</p>"},
+          {"id":"22","in_reply_to_id":"21","in_reply_to_account_id":"7","account":{"id":"7"},"content":"<p>Resolved.</p>"}
+        ]"#;
+        let items = parse(doc.as_bytes(), Utc::now()).unwrap();
+        assert_eq!(items[0].thread_key.as_deref(), Some("21"));
+        assert_eq!(items[1].thread_key.as_deref(), Some("21"));
+        let alone = r#"[{"id":"21","in_reply_to_id":"900","in_reply_to_account_id":"55","account":{"id":"7"},"content":"x"}]"#;
+        assert_eq!(
+            parse(alone.as_bytes(), Utc::now()).unwrap()[0].thread_key,
+            None
+        );
     }
 
     #[test]
