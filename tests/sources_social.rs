@@ -425,6 +425,10 @@ async fn better_stack_titles_lose_their_bracketed_status_which_becomes_the_label
         items[0].thread_key.as_deref(),
         Some("https://status.example.com/incidents/98712")
     );
+    assert_eq!(
+        statustrail::sources::sniff(body.as_bytes()),
+        Some(SourceKind::Betterstack)
+    );
 }
 
 #[tokio::test]

@@ -45,6 +45,18 @@ pub fn split_status(s: &str) -> Option<(&str, &str)> {
     ))
 }
 
+/// Whether a decoded feed looks like a Better Stack status feed: RSS items titled with a
+/// bracketed status word and linking to an incident page.
+pub fn sniff(text: &str) -> bool {
+    static TITLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)<item>\s*<title>(?:<!\[CDATA\[)?\[(?:investigating|identified|monitoring|resolved|update|maintenance)\]",
+        )
+        .expect("valid regex")
+    });
+    text.contains("<rss") && text.contains("/incidents/") && TITLE.is_match(text)
+}
+
 /// Parses a Better Stack feed into one item per update, oldest first.
 pub fn parse(bytes: &[u8], fetched_at: DateTime<Utc>) -> Result<Vec<FetchedItem>, ParseError> {
     let mut items = super::feed::parse(bytes, fetched_at)
@@ -106,5 +118,12 @@ mod tests {
         assert_eq!(split_status("[] x"), None);
         assert_eq!(status_phase("Resolved"), Some(Phase::Resolved));
         assert_eq!(status_phase("Update"), None);
+    }
+
+    #[test]
+    fn better_stack_feeds_are_recognised_by_their_titles() {
+        let rss = "<rss version=\"2.0\"><channel><item>\n  <title>[Resolved] API outage</title><link>https://s.example/incidents/1</link></item></channel></rss>";
+        assert!(sniff(rss));
+        assert!(!sniff(&rss.replace("[Resolved] ", "")));
     }
 }

@@ -179,6 +179,9 @@ pub fn sniff(bytes: &[u8]) -> Option<SourceKind> {
         if azure::sniff(&text) {
             return Some(SourceKind::AzureFeed);
         }
+        if betterstack::sniff(&text) {
+            return Some(SourceKind::Betterstack);
+        }
         return Some(SourceKind::Feed);
     }
     if head.starts_with('{') || head.starts_with('[') {
