@@ -647,6 +647,8 @@ async fn a_mastodon_reply_thread_over_three_polls_is_one_incident(db_url: &str) 
     let (p, store) = pipeline(db_url, "mastodon_api", &server.url()).await;
     let src = p.sources[0].clone();
     assert_eq!(p.poll_source(&src).await.unwrap().items_new, 2);
+    let opened = store.incidents(Some("acme")).await.unwrap();
+    assert_eq!(opened.len(), 1, "{opened:#?}");
 
     server.post(status(
         1003,
@@ -668,6 +670,10 @@ async fn a_mastodon_reply_thread_over_three_polls_is_one_incident(db_url: &str) 
     assert_eq!(row.cursor.as_deref(), Some("1004"));
     let incidents = store.incidents(Some("acme")).await.unwrap();
     assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(
+        incidents[0].id, opened[0].id,
+        "the incident survived its replies"
+    );
     assert_eq!(incidents[0].last_phase, Some(Phase::Resolved));
     let events = store.incident_events(incidents[0].id).await.unwrap();
     assert!(events.len() >= 3, "{events:#?}");

@@ -7,7 +7,8 @@
 //!
 //! Grouping, in order: posts that carry the source's own incident id (`thread_key`) belong to that
 //! incident, and so does the post a thread key names (the root of a social reply thread, which
-//! carries no key of its own, joins the thread its replies open); other posts join the provider's open incident unless it was closed by a resolved
+//! carries no key of its own, joins the thread its replies open, under the key its own incident
+//! had before they came); other posts join the provider's open incident unless it was closed by a resolved
 //! marker (a later postmortem or repeated "resolved" still joins it) or the quiet gap since its
 //! last post has passed. A post with no statement never opens an incident.
 
@@ -61,6 +62,10 @@ pub fn build(posts: &[PostWithStatements], settings: GroupingSettings) -> Vec<In
             Some(((p.post.source_id, p.post.external_id.as_str()), key))
         })
         .collect();
+    let ids: std::collections::HashSet<(i64, &str)> = posts
+        .iter()
+        .map(|p| (p.post.source_id, p.post.external_id.as_str()))
+        .collect();
     let named: std::collections::HashSet<(i64, &str)> = keys
         .iter()
         .map(|(&(source, _), &key)| (source, key))
@@ -90,7 +95,13 @@ pub fn build(posts: &[PostWithStatements], settings: GroupingSettings) -> Vec<In
         let phases: Vec<Phase> = events.iter().filter_map(|e| e.phase).collect();
 
         let idx = if let Some(thread) = thread_of(post) {
-            let key = format!("thread:{}:{}", post.source_id, thread);
+            // A thread rooted in a stored post keeps the key that post's incident had before
+            // any reply arrived, so the incident (and its id) survives its first reply.
+            let key = if ids.contains(&(post.source_id, thread.as_str())) {
+                format!("post:{}:{}", post.source_id, thread)
+            } else {
+                format!("thread:{}:{}", post.source_id, thread)
+            };
             match by_thread.get(&key) {
                 Some(&i) => Some(i),
                 None => {
@@ -414,6 +425,19 @@ mod tests {
     }
 
     #[test]
+    fn a_root_keeps_its_incident_key_when_its_first_reply_arrives() {
+        let root = post(1, at(9, 0), "x", &[Yield::Phase(Phase::Investigating)]);
+        let before = build(&[root.clone()], GroupingSettings::default());
+        let mut reply = post(2, at(9, 30), "y", &[Yield::Phase(Phase::Resolved)]);
+        reply.post.thread_key = Some("e1".into());
+        let after = build(&[root, reply], GroupingSettings::default());
+        assert_eq!(before.len(), 1);
+        assert_eq!(after.len(), 1);
+        assert_eq!(before[0].key, after[0].key);
+        assert_eq!(after[0].events.len(), 2);
+    }
+
+    #[test]
     fn a_reply_to_a_reply_read_later_joins_the_roots_thread() {
         let a = post(1, at(9, 0), "x", &[Yield::Phase(Phase::Investigating)]);
         let mut b = post(2, at(9, 30), "y", &[Yield::Phase(Phase::Identified)]);
@@ -427,7 +451,7 @@ mod tests {
         other.post.thread_key = Some("e2".into());
         let incidents = build(&[c, other, a, b], GroupingSettings::default());
         assert_eq!(incidents.len(), 2, "{incidents:#?}");
-        assert_eq!(incidents[0].key, "thread:1:e1");
+        assert_eq!(incidents[0].key, "post:1:e1");
         assert_eq!(incidents[0].events.len(), 3);
         assert_eq!(incidents[0].last_phase, Some(Phase::Resolved));
         assert_eq!(incidents[1].key, "thread:2:e2");
