@@ -427,7 +427,7 @@ mod tests {
     #[test]
     fn a_root_keeps_its_incident_key_when_its_first_reply_arrives() {
         let root = post(1, at(9, 0), "x", &[Yield::Phase(Phase::Investigating)]);
-        let before = build(&[root.clone()], GroupingSettings::default());
+        let before = build(std::slice::from_ref(&root), GroupingSettings::default());
         let mut reply = post(2, at(9, 30), "y", &[Yield::Phase(Phase::Resolved)]);
         reply.post.thread_key = Some("e1".into());
         let after = build(&[root, reply], GroupingSettings::default());
