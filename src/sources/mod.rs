@@ -273,7 +273,7 @@ impl ParseError {
 pub struct PollRequest {
     pub url: Url,
     pub validators: Validators,
-    /// Opaque paging state a kind keeps between polls (`since_id`, …).
+    /// Opaque paging state a kind keeps between polls (the newest status id or time seen, …).
     pub cursor: Option<String>,
 }
 
