@@ -79,6 +79,22 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    pub const ALL: [SourceKind; 12] = [
+        SourceKind::Feed,
+        SourceKind::StatuspageFeed,
+        SourceKind::StatuspageApi,
+        SourceKind::GcpIncidents,
+        SourceKind::AwsHealth,
+        SourceKind::AzureFeed,
+        SourceKind::Statusio,
+        SourceKind::MastodonApi,
+        SourceKind::Bluesky,
+        SourceKind::Betterstack,
+        SourceKind::Instatus,
+        SourceKind::IncidentIo,
+    ];
+
+    /// The kind's name in the configuration (`kind = "…"`) and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Feed => "feed",
@@ -297,4 +313,18 @@ pub enum PollError {
         #[source]
         source: ParseError,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_configured_by_the_name_it_is_stored_under() {
+        for kind in SourceKind::ALL {
+            let parsed: SourceKind = serde_json::from_str(&format!("\"{}\"", kind.as_str()))
+                .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            assert_eq!(parsed, kind);
+        }
+    }
 }
