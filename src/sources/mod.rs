@@ -1,5 +1,22 @@
 //! Sources: the kinds of documents statustrail polls and how each becomes [`FetchedItem`]s.
 //!
+//! The kinds, by their configuration name (`kind = "…"`):
+//!
+//! | kind | what it reads | module |
+//! |---|---|---|
+//! | `feed` | RSS 2.0, Atom, JSON Feed (status pages, Mastodon `@user.rss`, RSS bridges) | [`feed`] |
+//! | `statuspage_feed` | Atlassian Statuspage `history.rss` / `history.atom` | [`statuspage_feed`] |
+//! | `statuspage_api` | Atlassian Statuspage JSON API v2 | [`statuspage_api`] |
+//! | `gcp_incidents` | Google Cloud `incidents.json` | [`gcp`] |
+//! | `aws_health` | AWS Health Dashboard JSON | [`aws`] |
+//! | `azure_feed` | Azure status RSS | [`azure`] |
+//! | `statusio` | status.io public status API | [`statusio`] |
+//! | `mastodon_api` | Mastodon account statuses API, paged forward from a cursor | [`mastodon_api`] |
+//! | `bluesky` | Bluesky AppView `app.bsky.feed.getAuthorFeed` | [`bluesky`] |
+//! | `betterstack` | Better Stack status page `feed.rss` (`[Status] Title` items) | [`betterstack`] |
+//! | `instatus` | Instatus status page `summary.json` | [`instatus`] |
+//! | `incident_io` | incident.io status page Widget API | [`incident_io`] |
+//!
 //! Adding a source kind is one file in this folder, one variant of [`SourceKind`] and one arm in
 //! [`SourceKind::parse`] (or [`SourceKind::poll`] when the kind needs requests of its own, such as
 //! API paging). Network politeness (validators, timeouts, size caps, redirects, backoff) is not a
@@ -11,11 +28,16 @@ use url::Url;
 
 pub mod aws;
 pub mod azure;
+pub mod betterstack;
+pub mod bluesky;
 pub mod dates;
 pub mod feed;
 pub mod fetch;
 pub mod gcp;
 pub mod import;
+pub mod incident_io;
+pub mod instatus;
+pub mod mastodon_api;
 pub mod statusio;
 pub mod statuspage_api;
 pub mod statuspage_feed;
@@ -43,9 +65,36 @@ pub enum SourceKind {
     AzureFeed,
     /// status.io public status API.
     Statusio,
+    /// Mastodon REST API, an account's statuses (`/api/v1/accounts/{id}/statuses`), paged with
+    /// a cursor between polls.
+    MastodonApi,
+    /// Bluesky public AppView, an account's posts (`app.bsky.feed.getAuthorFeed?actor=…`).
+    Bluesky,
+    /// Better Stack status page RSS (`/feed.rss`): `[Status] Title` items, one per update.
+    Betterstack,
+    /// Instatus status page `summary.json` (open incidents and maintenances, capital statuses).
+    Instatus,
+    /// incident.io status page Widget API (ongoing incidents, maintenances, latest update each).
+    IncidentIo,
 }
 
 impl SourceKind {
+    pub const ALL: [SourceKind; 12] = [
+        SourceKind::Feed,
+        SourceKind::StatuspageFeed,
+        SourceKind::StatuspageApi,
+        SourceKind::GcpIncidents,
+        SourceKind::AwsHealth,
+        SourceKind::AzureFeed,
+        SourceKind::Statusio,
+        SourceKind::MastodonApi,
+        SourceKind::Bluesky,
+        SourceKind::Betterstack,
+        SourceKind::Instatus,
+        SourceKind::IncidentIo,
+    ];
+
+    /// The kind's name in the configuration (`kind = "…"`) and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Feed => "feed",
@@ -55,6 +104,11 @@ impl SourceKind {
             SourceKind::AwsHealth => "aws_health",
             SourceKind::AzureFeed => "azure_feed",
             SourceKind::Statusio => "statusio",
+            SourceKind::MastodonApi => "mastodon_api",
+            SourceKind::Bluesky => "bluesky",
+            SourceKind::Betterstack => "betterstack",
+            SourceKind::Instatus => "instatus",
+            SourceKind::IncidentIo => "incident_io",
         }
     }
 
@@ -72,11 +126,29 @@ impl SourceKind {
             SourceKind::AwsHealth => aws::parse(bytes, fetched_at),
             SourceKind::AzureFeed => azure::parse(bytes, fetched_at),
             SourceKind::Statusio => statusio::parse(bytes, fetched_at),
+            SourceKind::MastodonApi => mastodon_api::parse(bytes, fetched_at),
+            SourceKind::Bluesky => bluesky::parse(bytes, fetched_at),
+            SourceKind::Betterstack => betterstack::parse(bytes, fetched_at),
+            SourceKind::Instatus => instatus::parse(bytes, fetched_at),
+            SourceKind::IncidentIo => incident_io::parse(bytes, fetched_at),
         }
     }
 
     /// Polls a source of this kind once: fetch (conditionally) and parse.
     pub async fn poll(self, fetcher: &Fetcher, req: &PollRequest) -> Result<Polled, PollError> {
+        match self {
+            SourceKind::MastodonApi => mastodon_api::poll(fetcher, req).await,
+            SourceKind::Bluesky => bluesky::poll(fetcher, req).await,
+            _ => self.poll_document(fetcher, req).await,
+        }
+    }
+
+    /// One conditional GET of the configured URL, parsed as a whole document.
+    async fn poll_document(
+        self,
+        fetcher: &Fetcher,
+        req: &PollRequest,
+    ) -> Result<Polled, PollError> {
         let fetched = fetcher.get(&req.url, &req.validators).await?;
         let items = match &fetched.body {
             None => Vec::new(),
@@ -123,6 +195,9 @@ pub fn sniff(bytes: &[u8]) -> Option<SourceKind> {
         if azure::sniff(&text) {
             return Some(SourceKind::AzureFeed);
         }
+        if betterstack::sniff(&text) {
+            return Some(SourceKind::Betterstack);
+        }
         return Some(SourceKind::Feed);
     }
     if head.starts_with('{') || head.starts_with('[') {
@@ -139,6 +214,18 @@ pub fn sniff(bytes: &[u8]) -> Option<SourceKind> {
         }
         if statusio::sniff(first) {
             return Some(SourceKind::Statusio);
+        }
+        if instatus::sniff(first) {
+            return Some(SourceKind::Instatus);
+        }
+        if incident_io::sniff(first) {
+            return Some(SourceKind::IncidentIo);
+        }
+        if bluesky::sniff(first) {
+            return Some(SourceKind::Bluesky);
+        }
+        if mastodon_api::sniff(first) {
+            return Some(SourceKind::MastodonApi);
         }
         // JSON Feed (feed-rs reads it).
         if first
@@ -202,7 +289,7 @@ impl ParseError {
 pub struct PollRequest {
     pub url: Url,
     pub validators: Validators,
-    /// Opaque paging state a kind keeps between polls (`since_id`, …).
+    /// Opaque paging state a kind keeps between polls (the newest status id or time seen, …).
     pub cursor: Option<String>,
 }
 
@@ -226,4 +313,18 @@ pub enum PollError {
         #[source]
         source: ParseError,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_configured_by_the_name_it_is_stored_under() {
+        for kind in SourceKind::ALL {
+            let parsed: SourceKind = serde_json::from_str(&format!("\"{}\"", kind.as_str()))
+                .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            assert_eq!(parsed, kind);
+        }
+    }
 }

@@ -64,7 +64,7 @@ pub struct SourceRow {
     pub poll_interval_secs: i64,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-    /// Opaque paging cursor a source kind may keep (Mastodon `since_id`, …).
+    /// Opaque paging cursor a source kind may keep (the newest Mastodon status id seen, …).
     pub cursor: Option<String>,
     pub last_polled_at: Option<DateTime<Utc>>,
     pub last_outcome: Option<String>,

@@ -6,7 +6,9 @@
 //! tied to them) stay stable.
 //!
 //! Grouping, in order: posts that carry the source's own incident id (`thread_key`) belong to that
-//! incident; other posts join the provider's open incident unless it was closed by a resolved
+//! incident, and so does the post a thread key names (the root of a social reply thread, which
+//! carries no key of its own, joins the thread its replies open, under the key its own incident
+//! had before they came); other posts join the provider's open incident unless it was closed by a resolved
 //! marker (a later postmortem or repeated "resolved" still joins it) or the quiet gap since its
 //! last post has passed. A post with no statement never opens an incident.
 
@@ -50,14 +52,56 @@ pub fn build(posts: &[PostWithStatements], settings: GroupingSettings) -> Vec<In
     let mut groups: Vec<Group> = Vec::new();
     let mut by_thread: HashMap<String, usize> = HashMap::new();
     let mut open_free: Option<usize> = None;
+    // Thread keys per post, per source. A post whose own id is a key is that thread's root; a key
+    // naming a post that has a key of its own (a reply to a reply, read in another poll than its
+    // root) leads up to that post's thread.
+    let keys: HashMap<(i64, &str), &str> = posts
+        .iter()
+        .filter_map(|p| {
+            let key = p.post.thread_key.as_deref()?;
+            Some(((p.post.source_id, p.post.external_id.as_str()), key))
+        })
+        .collect();
+    let ids: std::collections::HashSet<(i64, &str)> = posts
+        .iter()
+        .map(|p| (p.post.source_id, p.post.external_id.as_str()))
+        .collect();
+    let named: std::collections::HashSet<(i64, &str)> = keys
+        .iter()
+        .map(|(&(source, _), &key)| (source, key))
+        .collect();
+    let thread_of = |post: &'_ crate::store::PostRow| -> Option<String> {
+        let source = post.source_id;
+        let mut key = match post.thread_key.as_deref() {
+            Some(k) => k,
+            None if named.contains(&(source, post.external_id.as_str())) => {
+                post.external_id.as_str()
+            }
+            None => return None,
+        };
+        // Up the chain, bounded (a cycle ends somewhere, the same place every time).
+        for _ in 0..64 {
+            match keys.get(&(source, key)) {
+                Some(&up) if up != key => key = up,
+                _ => break,
+            }
+        }
+        Some(key.to_string())
+    };
 
     for (rank, pws) in order.iter().enumerate() {
         let post = &pws.post;
         let events = post_events(pws);
         let phases: Vec<Phase> = events.iter().filter_map(|e| e.phase).collect();
 
-        let idx = if let Some(thread) = &post.thread_key {
-            let key = format!("thread:{}:{}", post.source_id, thread);
+        let idx = if let Some(thread) = thread_of(post) {
+            // A thread rooted in a stored post keeps the key that post's incident had before
+            // any reply arrived, so the incident (and its id) survives its first reply.
+            let key = if ids.contains(&(post.source_id, thread.as_str())) {
+                format!("post:{}:{}", post.source_id, thread)
+            } else {
+                format!("thread:{}:{}", post.source_id, thread)
+            };
             match by_thread.get(&key) {
                 Some(&i) => Some(i),
                 None => {
@@ -364,6 +408,53 @@ mod tests {
         assert_eq!(once.len(), 1);
         assert_eq!(once, again);
         assert_eq!(once[0].key, "thread:1:inc-9");
+    }
+
+    #[test]
+    fn a_reply_threads_root_joins_the_thread_its_replies_name() {
+        let root = post(1, at(9, 0), "x", &[Yield::Phase(Phase::Investigating)]);
+        let mut reply = post(2, at(9, 30), "y", &[Yield::Phase(Phase::Resolved)]);
+        reply.post.thread_key = Some(root.post.external_id.clone());
+        let later = post(3, at(10, 0), "z", &[Yield::Phase(Phase::Investigating)]);
+        let incidents = build(&[root, reply, later], GroupingSettings::default());
+        assert_eq!(incidents.len(), 2, "{incidents:#?}");
+        assert_eq!(incidents[0].events.len(), 2);
+        assert_eq!(incidents[0].last_phase, Some(Phase::Resolved));
+        // The root's own open incident did not swallow the unrelated later post.
+        assert_eq!(incidents[1].events.len(), 1);
+    }
+
+    #[test]
+    fn a_root_keeps_its_incident_key_when_its_first_reply_arrives() {
+        let root = post(1, at(9, 0), "x", &[Yield::Phase(Phase::Investigating)]);
+        let before = build(std::slice::from_ref(&root), GroupingSettings::default());
+        let mut reply = post(2, at(9, 30), "y", &[Yield::Phase(Phase::Resolved)]);
+        reply.post.thread_key = Some("e1".into());
+        let after = build(&[root, reply], GroupingSettings::default());
+        assert_eq!(before.len(), 1);
+        assert_eq!(after.len(), 1);
+        assert_eq!(before[0].key, after[0].key);
+        assert_eq!(after[0].events.len(), 2);
+    }
+
+    #[test]
+    fn a_reply_to_a_reply_read_later_joins_the_roots_thread() {
+        let a = post(1, at(9, 0), "x", &[Yield::Phase(Phase::Investigating)]);
+        let mut b = post(2, at(9, 30), "y", &[Yield::Phase(Phase::Identified)]);
+        b.post.thread_key = Some("e1".into());
+        // Read in a later poll than its parent: it names its parent, not the root.
+        let mut c = post(3, at(10, 0), "z", &[Yield::Phase(Phase::Resolved)]);
+        c.post.thread_key = Some("e2".into());
+        // The same ids on another source are another thread.
+        let mut other = post(4, at(10, 5), "w", &[Yield::Phase(Phase::Investigating)]);
+        other.post.source_id = 2;
+        other.post.thread_key = Some("e2".into());
+        let incidents = build(&[c, other, a, b], GroupingSettings::default());
+        assert_eq!(incidents.len(), 2, "{incidents:#?}");
+        assert_eq!(incidents[0].key, "post:1:e1");
+        assert_eq!(incidents[0].events.len(), 3);
+        assert_eq!(incidents[0].last_phase, Some(Phase::Resolved));
+        assert_eq!(incidents[1].key, "thread:2:e2");
     }
 
     #[test]

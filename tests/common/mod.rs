@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod feed_server;
+pub mod mastodon_server;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
