@@ -84,6 +84,47 @@ pub struct Config {
     pub patterns_dir: PathBuf,
     #[serde(default, rename = "provider")]
     pub providers: Vec<ProviderConfig>,
+    #[serde(default)]
+    pub measure: MeasureConfig,
+}
+
+/// How measured data is read against the provider's words.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MeasureConfig {
+    /// Consecutive failed observations before a target counts as down.
+    pub debounce: usize,
+    /// A target's last observation speaks for it this long.
+    #[serde(with = "humantime_serde")]
+    pub stale_after: Duration,
+    /// How far from an incident a measured outage may lie and still be the incident's.
+    #[serde(with = "humantime_serde")]
+    pub match_window: Duration,
+    /// Window of the provider scorecards.
+    #[serde(with = "humantime_serde")]
+    pub scorecard_window: Duration,
+}
+
+impl Default for MeasureConfig {
+    fn default() -> Self {
+        MeasureConfig {
+            debounce: 2,
+            stale_after: Duration::from_secs(600),
+            match_window: Duration::from_secs(7200),
+            scorecard_window: Duration::from_secs(90 * 86400),
+        }
+    }
+}
+
+impl MeasureConfig {
+    pub fn derive_settings(&self) -> crate::measure::derive::DeriveSettings {
+        let d = |x: Duration| chrono::Duration::from_std(x).unwrap_or(chrono::Duration::MAX);
+        crate::measure::derive::DeriveSettings {
+            debounce: self.debounce.max(1),
+            stale_after: d(self.stale_after),
+            match_window: d(self.match_window),
+        }
+    }
 }
 
 fn default_patterns_dir() -> PathBuf {
@@ -157,6 +198,9 @@ pub struct ProviderConfig {
     pub quiet_gap: Duration,
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
+    /// Sites the provider hosts, probed to measure what its customers saw.
+    #[serde(default, rename = "target")]
+    pub targets: Vec<crate::measure::probe::TargetConfig>,
 }
 
 fn default_tz() -> Tz {

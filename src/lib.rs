@@ -8,6 +8,7 @@
 pub mod config;
 pub mod demo;
 pub mod extract;
+pub mod measure;
 pub mod model;
 pub mod pipeline;
 pub mod report;

@@ -9,8 +9,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::config::{Config, ProviderConfig, SourceConfig};
+use crate::config::{Config, MeasureConfig, ProviderConfig, SourceConfig};
 use crate::extract::{ExtractContext, Extractor};
+use crate::measure::derive::{self as measure_derive, Derived};
+use crate::measure::probe::{Prober, TargetConfig};
+use crate::measure::{Observation, Origin};
 use crate::model::{FetchedItem, Statement, Yield};
 use crate::sources::fetch::{next_poll_delay, Fetcher, Validators};
 use crate::sources::{PollError, PollRequest};
@@ -22,6 +25,14 @@ use crate::timeline::{self, GroupingSettings};
 pub struct ResolvedSource {
     pub source: SourceRow,
     pub config: SourceConfig,
+    pub provider: Arc<ResolvedProvider>,
+}
+
+/// A configured probe target with its row id.
+#[derive(Debug, Clone)]
+pub struct ResolvedTarget {
+    pub id: i64,
+    pub config: TargetConfig,
     pub provider: Arc<ResolvedProvider>,
 }
 
@@ -49,6 +60,9 @@ pub struct Pipeline {
     pub extractor: Arc<Extractor>,
     pub providers: HashMap<i64, Arc<ResolvedProvider>>,
     pub sources: Vec<ResolvedSource>,
+    pub targets: Vec<ResolvedTarget>,
+    pub prober: Prober,
+    pub measure: MeasureConfig,
     max_backoff: Duration,
 }
 
@@ -63,6 +77,7 @@ impl Pipeline {
         let fetcher = Fetcher::new(&cfg.http).map_err(PipelineError::Http)?;
         let mut providers = HashMap::new();
         let mut sources = Vec::new();
+        let mut targets = Vec::new();
         for p in &cfg.providers {
             let row = store
                 .upsert_provider(&p.name, p.display_name(), p.timezone.name())
@@ -87,13 +102,32 @@ impl Pipeline {
                     provider: provider.clone(),
                 });
             }
+            for t in &p.targets {
+                let id = store
+                    .upsert_target(
+                        row.id,
+                        &t.name,
+                        Some(t.url.as_str()),
+                        Some(t.interval.as_secs() as i64),
+                    )
+                    .await?;
+                targets.push(ResolvedTarget {
+                    id,
+                    config: t.clone(),
+                    provider: provider.clone(),
+                });
+            }
         }
+        let prober = Prober::new(&cfg.http.user_agent).map_err(PipelineError::Http)?;
         Ok(Pipeline {
             store,
             fetcher,
             extractor,
             providers,
             sources,
+            targets,
+            prober,
+            measure: cfg.measure.clone(),
             max_backoff: cfg.http.max_backoff,
         })
     }
@@ -343,7 +377,77 @@ impl Pipeline {
             .unwrap_or_default();
         let drafts = timeline::build(&posts, settings);
         let ids = self.store.sync_incidents(provider_id, &drafts).await?;
+        self.derive_measures(provider_id).await?;
         Ok(ids.len())
+    }
+
+    /// Recomputes what is measured against what is claimed for a provider: outage windows,
+    /// minutes, measured outages, incident delays, restored claims.
+    pub async fn derive_measures(&self, provider_id: i64) -> Result<Derived, PipelineError> {
+        let samples = self.store.samples(provider_id).await?;
+        let provider = self
+            .store
+            .providers()
+            .await?
+            .into_iter()
+            .find(|p| p.id == provider_id);
+        let mut incidents = Vec::new();
+        if let Some(p) = provider {
+            for inc in self.store.incidents(Some(&p.name)).await? {
+                let events = self.store.incident_events(inc.id).await?;
+                incidents.push((inc, events));
+            }
+        }
+        let derived = measure_derive::derive(
+            &samples,
+            &incidents,
+            &self.measure.derive_settings(),
+            Utc::now(),
+        );
+        self.store.replace_measures(provider_id, &derived).await?;
+        Ok(derived)
+    }
+
+    /// Stores observations of a provider's targets (each once) and re-derives its measures.
+    /// Returns how many were new.
+    pub async fn record_observations(
+        &self,
+        provider_id: i64,
+        observations: &[Observation],
+        origin: Origin,
+    ) -> Result<usize, PipelineError> {
+        let new = self
+            .store
+            .save_observations(provider_id, observations, origin)
+            .await?;
+        if new > 0 {
+            self.derive_measures(provider_id).await?;
+        }
+        Ok(new)
+    }
+
+    /// Probes every configured target once, concurrently, and stores the results.
+    pub async fn probe_all_once(&self) -> Result<Vec<Observation>, PipelineError> {
+        let mut set = tokio::task::JoinSet::new();
+        for t in self.targets.clone() {
+            let prober = self.prober.clone();
+            set.spawn(async move {
+                let o = prober.probe(&t.config).await;
+                (t.provider.row.id, o)
+            });
+        }
+        let mut by_provider: HashMap<i64, Vec<Observation>> = HashMap::new();
+        while let Some(joined) = set.join_next().await {
+            let (pid, o) = joined.map_err(|e| PipelineError::Task(e.to_string()))?;
+            by_provider.entry(pid).or_default().push(o);
+        }
+        let mut all = Vec::new();
+        for (pid, obs) in by_provider {
+            self.record_observations(pid, &obs, Origin::Probe).await?;
+            all.extend(obs);
+        }
+        all.sort_by(|a, b| a.target.cmp(&b.target));
+        Ok(all)
     }
 
     /// Polls every configured source once, one after the other per host limits.
@@ -373,6 +477,9 @@ impl Pipeline {
             extractor: self.extractor.clone(),
             providers: self.providers.clone(),
             sources: self.sources.clone(),
+            targets: self.targets.clone(),
+            prober: self.prober.clone(),
+            measure: self.measure.clone(),
             max_backoff: self.max_backoff,
         }
     }

@@ -339,7 +339,7 @@ pub fn parse_retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Dura
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
-fn classify(e: &reqwest::Error) -> (ErrorClass, String) {
+pub(crate) fn classify(e: &reqwest::Error) -> (ErrorClass, String) {
     use std::error::Error as _;
     let mut chain = e.to_string();
     let mut src = e.source();

@@ -488,6 +488,278 @@ macro_rules! impl_store_queries {
             row.as_ref().map(incident_row).transpose()
         }
 
+        async fn upsert_target(
+            &self,
+            provider_id: i64,
+            name: &str,
+            url: Option<&str>,
+            interval_secs: Option<i64>,
+        ) -> Result<i64> {
+            let row = sqlx::query(
+                "INSERT INTO targets (provider_id, name, url, interval_secs, created_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (provider_id, name) DO UPDATE SET url = excluded.url,
+                                                             interval_secs = excluded.interval_secs
+                 RETURNING id",
+            )
+            .bind(provider_id)
+            .bind(clean(name).as_ref())
+            .bind(url)
+            .bind(interval_secs)
+            .bind(Utc::now())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("upserting a target"))?;
+            row.try_get("id").map_err(q("decoding a target id"))
+        }
+
+        async fn save_observations(
+            &self,
+            provider_id: i64,
+            observations: &[Observation],
+            origin: Origin,
+        ) -> Result<usize> {
+            let mut tx = self.pool.begin_with($begin).await.map_err(q("starting a transaction"))?;
+            let mut ids: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+            let mut new = 0;
+            for o in observations {
+                let target_id = match ids.get(o.target.as_str()) {
+                    Some(id) => *id,
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO targets (provider_id, name, created_at) VALUES ($1, $2, $3)
+                             ON CONFLICT (provider_id, name) DO NOTHING",
+                        )
+                        .bind(provider_id)
+                        .bind(clean(&o.target).as_ref())
+                        .bind(Utc::now())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(q("creating a target"))?;
+                        let id: i64 = sqlx::query(
+                            "SELECT id FROM targets WHERE provider_id = $1 AND name = $2",
+                        )
+                        .bind(provider_id)
+                        .bind(clean(&o.target).as_ref())
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(q("finding a target"))?
+                        .try_get("id")
+                        .map_err(q("decoding a target id"))?;
+                        ids.insert(o.target.as_str(), id);
+                        id
+                    }
+                };
+                let done = sqlx::query(
+                    "INSERT INTO observations (target_id, at, ok, http_status, latency_ms,
+                            failure_class, error, origin)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (target_id, at, origin) DO NOTHING",
+                )
+                .bind(target_id)
+                .bind(o.at)
+                .bind(o.ok)
+                .bind(o.http_status.map(i64::from))
+                .bind(o.latency_ms)
+                .bind(o.failure.map(|f| f.as_str()))
+                .bind(clean_opt(o.error.as_deref()))
+                .bind(origin.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(q("inserting an observation"))?;
+                new += done.rows_affected() as usize;
+            }
+            tx.commit().await.map_err(q("committing observations"))?;
+            Ok(new)
+        }
+
+        async fn samples(&self, provider_id: i64) -> Result<Vec<Sample>> {
+            let rows = sqlx::query(
+                "SELECT o.target_id, o.at, o.ok FROM observations o
+                 JOIN targets t ON t.id = o.target_id
+                 WHERE t.provider_id = $1 ORDER BY o.target_id, o.at",
+            )
+            .bind(provider_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading observations"))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Sample {
+                        target_id: r.try_get("target_id")?,
+                        at: r.try_get("at")?,
+                        ok: r.try_get("ok")?,
+                    })
+                })
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+                .map_err(q("decoding an observation"))
+        }
+
+        async fn replace_measures(&self, provider_id: i64, d: &Derived) -> Result<()> {
+            let mut tx = self.pool.begin_with($begin).await.map_err(q("starting a transaction"))?;
+            for sql in [
+                "DELETE FROM restored_claims WHERE incident_id IN
+                    (SELECT id FROM incidents WHERE provider_id = $1)",
+                "DELETE FROM incident_measures WHERE incident_id IN
+                    (SELECT id FROM incidents WHERE provider_id = $1)",
+                "DELETE FROM measured_outages WHERE provider_id = $1",
+                "DELETE FROM provider_minutes WHERE provider_id = $1",
+                "DELETE FROM target_outages WHERE target_id IN
+                    (SELECT id FROM targets WHERE provider_id = $1)",
+            ] {
+                sqlx::query(sql)
+                    .bind(provider_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(q("clearing derived measures"))?;
+            }
+            let dur = |s: DateTime<Utc>, e: Option<DateTime<Utc>>| e.map(|e| (e - s).num_seconds());
+            for w in &d.target_outages {
+                sqlx::query(
+                    "INSERT INTO target_outages (target_id, started_at, ended_at, duration_secs,
+                            failed_observations) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(w.target_id)
+                .bind(w.started_at)
+                .bind(w.ended_at)
+                .bind(dur(w.started_at, w.ended_at))
+                .bind(w.failed_observations as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("inserting a target outage"))?;
+            }
+            for m in &d.minutes {
+                sqlx::query(
+                    "INSERT INTO provider_minutes (provider_id, minute, targets, up)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(provider_id)
+                .bind(m.minute)
+                .bind(m.targets as i64)
+                .bind(m.up as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("inserting a minute"))?;
+            }
+            let mut outage_ids = Vec::with_capacity(d.outages.len());
+            for o in &d.outages {
+                let row = sqlx::query(
+                    "INSERT INTO measured_outages (provider_id, started_at, ended_at, duration_secs,
+                            targets_down, min_share_up) VALUES ($1, $2, $3, $4, $5, $6)
+                     RETURNING id",
+                )
+                .bind(provider_id)
+                .bind(o.started_at)
+                .bind(o.ended_at)
+                .bind(dur(o.started_at, o.ended_at))
+                .bind(o.targets_down as i64)
+                .bind(o.min_share_up)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(q("inserting a measured outage"))?;
+                let id: i64 = row.try_get("id").map_err(q("decoding an outage id"))?;
+                outage_ids.push(id);
+            }
+            for m in &d.incidents {
+                sqlx::query(
+                    "INSERT INTO incident_measures (incident_id, measured_outage_id, first_post_at,
+                            identified_at, claimed_resolved_at, measured_start, measured_end,
+                            ack_delay_secs, identified_delay_secs, resolution_gap_secs)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(m.incident_id)
+                .bind(m.outage.map(|k| outage_ids[k]))
+                .bind(m.first_post_at)
+                .bind(m.identified_at)
+                .bind(m.claimed_resolved_at)
+                .bind(m.measured_start)
+                .bind(m.measured_end)
+                .bind(m.ack_delay_secs)
+                .bind(m.identified_delay_secs)
+                .bind(m.resolution_gap_secs)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("inserting an incident measure"))?;
+            }
+            for c in &d.restored_claims {
+                sqlx::query(
+                    "INSERT INTO restored_claims (event_id, incident_id, at, claimed_pct,
+                            measured_pct, overstated) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(c.event_id)
+                .bind(c.incident_id)
+                .bind(c.at)
+                .bind(c.claimed_pct)
+                .bind(c.measured_pct)
+                .bind(c.overstated())
+                .execute(&mut *tx)
+                .await
+                .map_err(q("inserting a restored claim"))?;
+            }
+            tx.commit().await.map_err(q("committing measures"))?;
+            Ok(())
+        }
+
+        async fn provider_minutes(
+            &self,
+            provider_id: i64,
+            from: DateTime<Utc>,
+            to: DateTime<Utc>,
+        ) -> Result<Vec<Minute>> {
+            let rows = sqlx::query(
+                "SELECT minute, targets, up FROM provider_minutes
+                 WHERE provider_id = $1 AND minute >= $2 AND minute <= $3 ORDER BY minute",
+            )
+            .bind(provider_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading minutes"))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Minute {
+                        minute: r.try_get("minute")?,
+                        targets: r.try_get::<i64, _>("targets")? as usize,
+                        up: r.try_get::<i64, _>("up")? as usize,
+                    })
+                })
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+                .map_err(q("decoding a minute"))
+        }
+
+        async fn claims_vs_measured(&self, provider: Option<&str>) -> Result<Vec<ClaimsRow>> {
+            let rows = sqlx::query(
+                "SELECT * FROM v_claims_vs_measured WHERE ($1 IS NULL OR provider = $1)
+                 ORDER BY COALESCE(measured_start, first_post_at), incident_id",
+            )
+            .bind(provider)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading v_claims_vs_measured"))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ClaimsRow {
+                        provider: r.try_get("provider")?,
+                        incident_id: r.try_get("incident_id")?,
+                        incident_title: r.try_get("incident_title")?,
+                        measured_start: r.try_get("measured_start")?,
+                        measured_end: r.try_get("measured_end")?,
+                        first_post_at: r.try_get("first_post_at")?,
+                        ack_delay_secs: r.try_get("ack_delay_secs")?,
+                        identified_at: r.try_get("identified_at")?,
+                        identified_delay_secs: r.try_get("identified_delay_secs")?,
+                        claimed_resolved_at: r.try_get("claimed_resolved_at")?,
+                        resolution_gap_secs: r.try_get("resolution_gap_secs")?,
+                        first_to_recover: r.try_get("first_to_recover")?,
+                        targets_down: r.try_get("targets_down")?,
+                        min_share_up: r.try_get("min_share_up")?,
+                    })
+                })
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+                .map_err(q("decoding v_claims_vs_measured"))
+        }
+
         async fn incident_events(&self, incident_id: i64) -> Result<Vec<EventRow>> {
             let rows = sqlx::query(
                 "SELECT id, incident_id, seq, at, posted_at, mentioned_at, phase, restored_pct,

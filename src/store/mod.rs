@@ -9,6 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::measure::derive::{Derived, Minute, Sample};
+use crate::measure::{Observation, Origin};
 use crate::model::{FetchedItem, Phase, Statement};
 
 mod common;
@@ -267,6 +269,60 @@ pub trait Store: Send + Sync {
     async fn incidents(&self, provider: Option<&str>) -> Result<Vec<IncidentRow>>;
     async fn incident(&self, incident_id: i64) -> Result<Option<IncidentRow>>;
     async fn incident_events(&self, incident_id: i64) -> Result<Vec<EventRow>>;
+
+    /// Inserts or updates a configured target by (provider, name).
+    async fn upsert_target(
+        &self,
+        provider_id: i64,
+        name: &str,
+        url: Option<&str>,
+        interval_secs: Option<i64>,
+    ) -> Result<i64>;
+
+    /// Stores observations of a provider's targets (targets unknown by name are created),
+    /// each (target, time, origin) once. Returns how many were new.
+    async fn save_observations(
+        &self,
+        provider_id: i64,
+        observations: &[Observation],
+        origin: Origin,
+    ) -> Result<usize>;
+
+    /// Every observation of a provider's targets, reduced for derivation.
+    async fn samples(&self, provider_id: i64) -> Result<Vec<Sample>>;
+
+    /// Replaces what was derived for a provider (outages, minutes, incident measures, claims).
+    async fn replace_measures(&self, provider_id: i64, derived: &Derived) -> Result<()>;
+
+    /// The stored share-up minutes of a provider between two times.
+    async fn provider_minutes(
+        &self,
+        provider_id: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Minute>>;
+
+    /// Rows of `v_claims_vs_measured`, optionally of one provider, oldest first.
+    async fn claims_vs_measured(&self, provider: Option<&str>) -> Result<Vec<ClaimsRow>>;
+}
+
+/// One row of `v_claims_vs_measured`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimsRow {
+    pub provider: String,
+    pub incident_id: Option<i64>,
+    pub incident_title: Option<String>,
+    pub measured_start: Option<DateTime<Utc>>,
+    pub measured_end: Option<DateTime<Utc>>,
+    pub first_post_at: Option<DateTime<Utc>>,
+    pub ack_delay_secs: Option<i64>,
+    pub identified_at: Option<DateTime<Utc>>,
+    pub identified_delay_secs: Option<i64>,
+    pub claimed_resolved_at: Option<DateTime<Utc>>,
+    pub resolution_gap_secs: Option<i64>,
+    pub first_to_recover: Option<String>,
+    pub targets_down: Option<i64>,
+    pub min_share_up: Option<f64>,
 }
 
 /// Opens the backend a URL names (`sqlite://…`, `postgres://…`), creating a SQLite file when
