@@ -1,0 +1,149 @@
+//! The measured half beside the provider's words: the demo's French outage, with ten hosted
+//! sites whose observations are imported from CSV, checked by hand minute by minute — on SQLite
+//! and PostgreSQL. Also: an import run twice stores nothing twice, probes classify failures.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use statustrail::config::Config;
+use statustrail::demo::{ReplayFeed, DEMO_FEED};
+use statustrail::extract::Extractor;
+use statustrail::measure::derive::scorecard;
+use statustrail::measure::{import, Origin};
+use statustrail::pipeline::Pipeline;
+use statustrail::store::{self, Store};
+
+/// 17 Nov 2026 at hh:mm Europe/Paris (UTC+1), in UTC.
+fn paris(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 17, h - 1, m, 0).unwrap()
+}
+
+/// When each of ten sites came back after the 09:41 failure (Paris time), written by hand.
+fn back_at(site: usize) -> DateTime<Utc> {
+    match site {
+        1..=3 => paris(11, 48),
+        4..=6 => paris(12, 15),
+        7 | 8 => paris(13, 20),
+        9 => paris(14, 5),
+        _ => paris(15, 5),
+    }
+}
+
+/// One observation per site per minute, 16 Nov 22:00 to 17 Nov 17:00 Paris. Besides the
+/// outage, sites 4 and 5 blink for ten minutes the night before, and no post mentions it.
+fn csv() -> String {
+    let mut out = String::from("time,target,ok,latency_ms,status\n");
+    let blink = (
+        paris(22, 10) - Duration::days(1),
+        paris(22, 20) - Duration::days(1),
+    );
+    let mut t = paris(22, 0) - Duration::days(1);
+    while t <= paris(17, 0) {
+        for site in 1..=10 {
+            let down = (t >= paris(9, 41) && t < back_at(site))
+                || ((site == 4 || site == 5) && t >= blink.0 && t < blink.1);
+            let (ok, status) = if down { (0, 502) } else { (1, 200) };
+            out.push_str(&format!(
+                "{},site-{site:02},{ok},120,{status}\n",
+                t.to_rfc3339()
+            ));
+        }
+        t += Duration::minutes(1);
+    }
+    out
+}
+
+async fn claims_stand_beside_measurements(db_url: &str) {
+    let feed = ReplayFeed::new(DEMO_FEED);
+    let addr = feed.serve().await.unwrap();
+    let cfg = Config::from_toml(&format!(
+        "[[provider]]\nname = \"hebergeur\"\ntimezone = \"Europe/Paris\"\nlang = \"fr\"\n\
+         [[provider.source]]\nkind = \"feed\"\nurl = \"http://{addr}/@support/rss\"\n"
+    ))
+    .unwrap();
+    let store: Arc<dyn Store> = Arc::from(store::connect(db_url).await.unwrap());
+    let p = Pipeline::new(&cfg, store.clone(), Arc::new(Extractor::bundled().unwrap()))
+        .await
+        .unwrap();
+    feed.show(feed.len());
+    p.poll_source(&p.sources[0]).await.unwrap();
+    let pid = p.sources[0].provider.row.id;
+
+    let obs = import::read_csv(csv().as_bytes()).unwrap();
+    assert_eq!(obs.len(), 10 * (19 * 60 + 1));
+    let new = p.record_observations(pid, &obs, Origin::Csv).await.unwrap();
+    assert_eq!(new, obs.len());
+    let again = p.record_observations(pid, &obs, Origin::Csv).await.unwrap();
+    assert_eq!(again, 0, "an import run twice stores nothing twice");
+
+    let rows = store.claims_vs_measured(Some("hebergeur")).await.unwrap();
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    // The blink the night before: measured, never acknowledged.
+    let blink = &rows[0];
+    assert_eq!(blink.incident_id, None);
+    assert_eq!(
+        blink.first_to_recover.as_deref(),
+        Some("never_acknowledged")
+    );
+    assert_eq!(
+        blink.measured_start,
+        Some(paris(22, 10) - Duration::days(1))
+    );
+    assert_eq!(blink.measured_end, Some(paris(22, 20) - Duration::days(1)));
+    assert_eq!(blink.targets_down, Some(2));
+    // The outage: first post 16 min after the sites fell, "identified" 1 h 49 after, and the
+    // resolution announced at 14:40 while the last site came back at 15:05.
+    let o = &rows[1];
+    assert!(o.incident_id.is_some());
+    assert_eq!(o.measured_start, Some(paris(9, 41)));
+    assert_eq!(o.measured_end, Some(paris(15, 5)));
+    assert_eq!(o.first_post_at, Some(paris(9, 57)));
+    assert_eq!(o.ack_delay_secs, Some(16 * 60));
+    assert_eq!(o.identified_at, Some(paris(11, 30)));
+    assert_eq!(o.identified_delay_secs, Some(109 * 60));
+    assert_eq!(o.claimed_resolved_at, Some(paris(14, 40)));
+    assert_eq!(o.resolution_gap_secs, Some(-25 * 60));
+    assert_eq!(o.first_to_recover.as_deref(), Some("claimed_first"));
+    assert_eq!(o.targets_down, Some(10));
+    assert_eq!(o.min_share_up, Some(0.0));
+
+    // "À 12h30, retour à la normale à 90 %": six sites of ten were up at 12:30.
+    let minutes = store
+        .provider_minutes(pid, paris(12, 30), paris(12, 30))
+        .await
+        .unwrap();
+    assert_eq!(minutes.len(), 1);
+    assert_eq!((minutes[0].targets, minutes[0].up), (10, 6));
+    let derived = p.derive_measures(pid).await.unwrap();
+    assert_eq!(derived.restored_claims.len(), 1);
+    let claim = &derived.restored_claims[0];
+    assert_eq!(claim.at, paris(12, 30));
+    assert_eq!(claim.claimed_pct, 90.0);
+    assert_eq!(claim.measured_pct, Some(60.0));
+    assert_eq!(claim.overstated(), Some(true));
+
+    let card = scorecard(&derived, DateTime::<Utc>::MIN_UTC);
+    assert_eq!(card.incidents, 1);
+    assert_eq!(card.measured_outages, 2);
+    assert_eq!(card.median_ack_delay_secs, Some(960.0));
+    assert_eq!(card.worst_ack_delay_secs, Some(960));
+    assert_eq!(card.unacknowledged_share, Some(0.5));
+    assert_eq!(card.median_resolution_gap_secs, Some(-1500.0));
+    assert_eq!(card.overstated_share, Some(1.0));
+}
+
+#[tokio::test]
+async fn sqlite_claims_stand_beside_measurements() {
+    let dir = tempfile::tempdir().unwrap();
+    claims_stand_beside_measurements(&common::sqlite_url(&dir)).await;
+}
+
+#[tokio::test]
+async fn postgres_claims_stand_beside_measurements() {
+    let Some(db) = common::TestPg::create("measure_claims").await else {
+        return;
+    };
+    claims_stand_beside_measurements(db.url()).await;
+}
