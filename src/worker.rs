@@ -2,16 +2,22 @@
 //! interval with jitter, or its backoff after failures), never two polls of one source at once —
 //! also across several workers sharing one PostgreSQL database, through an atomic claim with a
 //! lease in the store — and stops cleanly on Ctrl-C / SIGTERM.
+//!
+//! Beside the pollers, one task per probe target probes it at its own interval (so a slow
+//! target delays neither polling nor the other targets), and every half minute the providers
+//! with new observations get their measures derived again.
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio::task::JoinSet;
 
+use crate::measure::Origin;
 use crate::pipeline::{Pipeline, PipelineError};
+use crate::sources::fetch::next_poll_delay;
 
 /// Runs until `shutdown` completes; in-flight polls are finished first.
 pub async fn run(
@@ -31,7 +37,14 @@ pub async fn run(
         + chrono::Duration::seconds(60);
     let mut in_flight: HashSet<i64> = HashSet::new();
     let mut tasks: JoinSet<(i64, Result<(), PipelineError>)> = JoinSet::new();
-    tracing::info!(sources = pipeline.sources.len(), worker = %worker_id, "worker started");
+    tracing::info!(
+        sources = pipeline.sources.len(),
+        targets = pipeline.targets.len(),
+        worker = %worker_id,
+        "worker started"
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let probing = spawn_probing(pipeline.clone(), stop_rx);
     loop {
         let now = Utc::now();
         let rows = pipeline.store.sources().await?;
@@ -92,5 +105,55 @@ pub async fn run(
             tracing::error!(source = id, error = %e, "storing a poll failed");
         }
     }
+    let _ = stop_tx.send(true);
+    probing.join_all().await;
     Ok(())
+}
+
+/// Starts one probing task per target and the task that derives measures of providers with
+/// new observations. They all end when `stop` turns true.
+fn spawn_probing(pipeline: Arc<Pipeline>, stop: tokio::sync::watch::Receiver<bool>) -> JoinSet<()> {
+    let dirty: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    let mut set = JoinSet::new();
+    for t in pipeline.targets.clone() {
+        let (p, dirty, mut stop) = (pipeline.clone(), dirty.clone(), stop.clone());
+        set.spawn(async move {
+            loop {
+                let o = p.prober.probe(&t.config).await;
+                let pid = t.provider.row.id;
+                match p.store.save_observations(pid, &[o], Origin::Probe).await {
+                    Ok(_) => {
+                        dirty.lock().expect("dirty set").insert(pid);
+                    }
+                    Err(e) => tracing::error!(target = %t.config.name, error = %e, "storing a probe failed"),
+                }
+                let wait = next_poll_delay(t.config.interval, 0, None, t.config.interval);
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        });
+    }
+    if !pipeline.targets.is_empty() {
+        let (p, mut stop) = (pipeline, stop);
+        set.spawn(async move {
+            loop {
+                let done = tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(30)) => false,
+                    _ = stop.changed() => true,
+                };
+                let due: Vec<i64> = dirty.lock().expect("dirty set").drain().collect();
+                for pid in due {
+                    if let Err(e) = p.derive_measures(pid).await {
+                        tracing::error!(provider = pid, error = %e, "deriving measures failed");
+                    }
+                }
+                if done {
+                    break;
+                }
+            }
+        });
+    }
+    set
 }

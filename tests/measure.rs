@@ -147,3 +147,64 @@ async fn postgres_claims_stand_beside_measurements() {
     };
     claims_stand_beside_measurements(db.url()).await;
 }
+
+mod probes {
+    use std::time::Duration;
+
+    use axum::routing::get;
+    use statustrail::measure::probe::{Prober, TargetConfig};
+    use statustrail::measure::FailureClass;
+
+    fn target(name: &str, url: String, body_regex: Option<&str>) -> TargetConfig {
+        let mut toml = format!("name = {name:?}\nurl = {url:?}\ntimeout = \"500ms\"\n");
+        if let Some(re) = body_regex {
+            toml.push_str(&format!("body_regex = {re:?}\n"));
+        }
+        toml::from_str(&toml).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_probe_tells_up_from_each_way_of_being_down() {
+        let app = axum::Router::new()
+            .route("/ok", get(|| async { "<title>Le Quotidien</title>" }))
+            .route(
+                "/maintenance",
+                get(|| async { "<title>Maintenance en cours</title>" }),
+            )
+            .route(
+                "/502",
+                get(|| async { (axum::http::StatusCode::BAD_GATEWAY, "bad gateway") }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            );
+        let addr = super::common::serve(app).await;
+        // A port nothing listens on.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed_addr = closed.local_addr().unwrap();
+        drop(closed);
+
+        let prober = Prober::new("statustrail-test").unwrap();
+        let up = prober
+            .probe(&target("ok", format!("http://{addr}/ok"), Some("Quotidien")))
+            .await;
+        assert!(up.ok && up.failure.is_none() && up.http_status == Some(200));
+        assert!(up.latency_ms.unwrap() >= 0.0);
+
+        let cases = [
+            ("maintenance", format!("http://{addr}/maintenance"), Some("Quotidien"), FailureClass::BodyMismatch),
+            ("502", format!("http://{addr}/502"), None, FailureClass::HttpStatus),
+            ("slow", format!("http://{addr}/slow"), None, FailureClass::Timeout),
+            ("closed", format!("http://{closed_addr}/"), None, FailureClass::Connect),
+        ];
+        for (name, url, re, class) in cases {
+            let o = prober.probe(&target(name, url, re)).await;
+            assert!(!o.ok, "{name}");
+            assert_eq!(o.failure, Some(class), "{name}: {o:?}");
+        }
+    }
+}
