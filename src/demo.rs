@@ -2,6 +2,11 @@
 //! a French hoster's social account (through an RSS bridge) that posts as the outage unfolds; the
 //! real poller reads it into a fresh SQLite database, the rules extract phases and percentages,
 //! and the timeline is printed.
+//!
+//! The measured half: ten loopback "news sites" hosted by the same provider fall at 09:41 and come
+//! back on their own schedule ([`DemoSites`]); the real prober probes them minute by minute on
+//! the story's clock, so the timeline shows what was measured beside what was said — a "90 %"
+//! claimed while six sites in ten answered, a resolution announced before the last one came back.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,8 +19,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use chrono::{DateTime, TimeZone, Utc};
+
 use crate::config::Config;
 use crate::extract::Extractor;
+use crate::measure::Origin;
 use crate::pipeline::Pipeline;
 use crate::store;
 
@@ -90,6 +98,84 @@ impl ReplayFeed {
     }
 }
 
+/// Ten hosted sites that fail and recover on the story's clock (Europe/Paris, 17 Nov 2026).
+#[derive(Clone)]
+pub struct DemoSites {
+    clock: Arc<std::sync::Mutex<DateTime<Utc>>>,
+}
+
+/// 17 Nov 2026 at hh:mm Europe/Paris (UTC+1), in UTC.
+fn story(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 17, h, m, 0).unwrap() - chrono::Duration::hours(1)
+}
+
+impl DemoSites {
+    pub const COUNT: usize = 10;
+
+    pub fn new() -> DemoSites {
+        DemoSites {
+            clock: Arc::new(std::sync::Mutex::new(story(0, 0))),
+        }
+    }
+
+    /// Whether site `n` (1..=10) answers at `t`: all fall at 09:41; they come back at 11:48
+    /// (1–3), 12:15 (4–6), 13:20 (7–8), 14:05 (9) and 15:05 (10). The night before, sites 4 and
+    /// 5 blink from 22:10 to 22:20, and nobody posts about it.
+    pub fn is_up(n: usize, t: DateTime<Utc>) -> bool {
+        let back = match n {
+            1..=3 => story(11, 48),
+            4..=6 => story(12, 15),
+            7 | 8 => story(13, 20),
+            9 => story(14, 5),
+            _ => story(15, 5),
+        };
+        let night = chrono::Duration::days(1);
+        let blink = (n == 4 || n == 5) && t >= story(22, 10) - night && t < story(22, 20) - night;
+        !(blink || (t >= story(9, 41) && t < back))
+    }
+
+    pub fn set_clock(&self, t: DateTime<Utc>) {
+        *self.clock.lock().expect("clock") = t;
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        *self.clock.lock().expect("clock")
+    }
+
+    pub async fn serve(&self) -> std::io::Result<SocketAddr> {
+        let app = Router::new()
+            .route("/site-{n}", get(serve_site))
+            .with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(addr)
+    }
+}
+
+impl Default for DemoSites {
+    fn default() -> Self {
+        DemoSites::new()
+    }
+}
+
+async fn serve_site(
+    State(sites): State<DemoSites>,
+    axum::extract::Path(n): axum::extract::Path<usize>,
+) -> Response {
+    if DemoSites::is_up(n, sites.now()) {
+        (
+            StatusCode::OK,
+            format!("<html><title>Le Quotidien {n}</title><h1>À la une</h1></html>"),
+        )
+            .into_response()
+    } else {
+        (StatusCode::BAD_GATEWAY, "502 Bad Gateway").into_response()
+    }
+}
+
 async fn serve_feed(State(feed): State<ReplayFeed>, headers: HeaderMap) -> Response {
     let doc = feed.document();
     let etag = format!("\"{:x}\"", fxhash(&doc));
@@ -132,6 +218,8 @@ pub async fn run(
     let feed = ReplayFeed::new(DEMO_FEED);
     let addr = feed.serve().await?;
     let url = format!("http://{addr}/@support/rss");
+    let sites = DemoSites::new();
+    let sites_addr = sites.serve().await?;
     let cfg = Config::from_toml(&format!(
         r#"
         [database]
@@ -145,8 +233,15 @@ pub async fn run(
         kind = "feed"
         url = "{url}"
         interval = "1m"
+        {targets}
         "#,
-        db_path.display()
+        db_path.display(),
+        targets = (1..=DemoSites::COUNT)
+            .map(|n| format!(
+                "[[provider.target]]\nname = \"site-{n:02}\"\nurl = \"http://{sites_addr}/site-{n}\"\n\
+                 interval = \"1m\"\ntimeout = \"2s\"\nbody_regex = \"Le Quotidien\"\n"
+            ))
+            .collect::<String>()
     ))?;
     writeln!(
         out,
@@ -158,6 +253,38 @@ pub async fn run(
     let store: Arc<dyn store::Store> = Arc::from(store::connect(cfg.database.url.expose()).await?);
     let pipeline = Pipeline::new(&cfg, store.clone(), extractor).await?;
     let source = pipeline.sources[0].clone();
+    let provider_id = source.provider.row.id;
+
+    // The measured half first: probe the ten sites on the story's clock, every five minutes
+    // overnight and every minute from 09:30 to 15:30.
+    let mut t = story(21, 55) - chrono::Duration::days(1);
+    let (mut rounds, mut down) = (0, 0);
+    while t <= story(16, 30) {
+        sites.set_clock(t);
+        let mut round = Vec::new();
+        for target in &pipeline.targets {
+            let mut o = pipeline.prober.probe(&target.config).await;
+            o.at = t;
+            down += usize::from(!o.ok);
+            round.push(o);
+        }
+        store
+            .save_observations(provider_id, &round, Origin::Probe)
+            .await?;
+        rounds += 1;
+        let step = if t >= story(9, 30) && t < story(15, 30) {
+            1
+        } else {
+            5
+        };
+        t += chrono::Duration::minutes(step);
+    }
+    writeln!(
+        out,
+        "  probes   {} sites × {rounds} rounds on the story's clock ({down} failed)\n",
+        pipeline.targets.len()
+    )?;
+
     for step in 1..=feed.len() {
         feed.show(step);
         for attempt in 0..2 {
@@ -174,7 +301,11 @@ pub async fn run(
         }
     }
     writeln!(out)?;
+    pipeline.derive_measures(provider_id).await?;
     let timelines = crate::report::load(store.as_ref(), None, None).await?;
     write!(out, "{}", crate::report::render(&timelines))?;
+    writeln!(out, "Claimed against measured (statustrail incidents):")?;
+    let rows = store.claims_vs_measured(None).await?;
+    write!(out, "{}", crate::report::render_incidents(&rows))?;
     Ok(())
 }

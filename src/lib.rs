@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod extract;
 pub mod measure;
 pub mod model;

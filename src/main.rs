@@ -66,6 +66,34 @@ enum Command {
         #[arg(long, value_parser = ["csv", "jsonl"])]
         format: Option<String>,
     },
+    /// List incidents beside what was measured (delays, claimed against measured recovery),
+    /// and measured outages no incident speaks of.
+    Incidents {
+        /// Only this provider (its configured name).
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Provider scorecards: acknowledgement delays, unacknowledged outages, claimed resolution
+    /// against measured recovery, overstated restored percentages.
+    Providers {
+        /// Rolling window ("90d", "4w", "36h"); defaults to the configured one (90 days).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        window: Option<std::time::Duration>,
+    },
+    /// Write incidents and timelines as CSV and JSON Lines (see docs/schema.md, "Exports").
+    Export {
+        /// Output folder (created when missing).
+        #[arg(long, default_value = "export")]
+        out: PathBuf,
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Measured data: probe the configured targets, import other tools' data.
+    Measure {
+        #[command(subcommand)]
+        command: MeasureCommand,
+    },
     /// Rule files: check them and run their examples.
     Patterns {
         #[command(subcommand)]
@@ -92,6 +120,39 @@ enum Command {
     Db {
         #[command(subcommand)]
         command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MeasureCommand {
+    /// Probe every configured target once and print what each answered.
+    Probe,
+    /// Import observations from CSV (`time,target,ok[,latency_ms,status]`), idempotently.
+    Import {
+        file: PathBuf,
+        /// The provider whose targets these are.
+        #[arg(long)]
+        provider: String,
+    },
+    /// Import a Prometheus range query (blackbox_exporter's `probe_success`), idempotently.
+    Prometheus {
+        /// The provider whose targets these are.
+        #[arg(long)]
+        provider: String,
+        /// Prometheus base URL.
+        #[arg(long)]
+        url: url::Url,
+        #[arg(long, default_value = "probe_success")]
+        query: String,
+        /// Resolution of the range query.
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        step: std::time::Duration,
+        /// How far back to read.
+        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        since: std::time::Duration,
+        /// The series label that names a target.
+        #[arg(long, default_value = "instance")]
+        label: String,
     },
 }
 
@@ -251,6 +312,112 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 println!("{provider:<14} {new:>5} new  {changed:>5} changed");
             }
             println!("{} record(s) read from {}", records.len(), file.display());
+        }
+        Command::Incidents { provider } => {
+            let cfg = load_config(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let rows = store.claims_vs_measured(provider.as_deref()).await?;
+            print!("{}", report::render_incidents(&rows));
+        }
+        Command::Providers { window } => {
+            let cfg = load_config(&cli.config)?;
+            let window = window.unwrap_or(cfg.measure.scorecard_window);
+            let store = open_store(&cfg).await?;
+            let pipeline = Pipeline::new(&cfg, store.clone(), Arc::new(load_rules(&cfg)?)).await?;
+            let since = chrono::Utc::now() - chrono::Duration::from_std(window)?;
+            let mut cards = Vec::new();
+            for p in store.providers().await? {
+                let d = pipeline.compute_measures(p.id).await?;
+                cards.push((p.name, statustrail::measure::derive::scorecard(&d, since)));
+            }
+            let days = (window.as_secs() / 86400) as i64;
+            print!("{}", report::render_scorecards(&cards, days));
+        }
+        Command::Export { out, provider } => {
+            let cfg = load_config(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let n = statustrail::export::export(store.as_ref(), provider.as_deref(), &out).await?;
+            println!(
+                "{} incident row(s) and {} timeline event(s) written to {} (CSV and JSON Lines)",
+                n.incidents,
+                n.events,
+                out.display()
+            );
+        }
+        Command::Measure { command } => {
+            use statustrail::measure::{import, Origin};
+            let cfg = load_config(&cli.config)?;
+            let store = open_store(&cfg).await?;
+            let pipeline = Pipeline::new(&cfg, store.clone(), Arc::new(load_rules(&cfg)?)).await?;
+            let provider_id = |name: &str| {
+                pipeline
+                    .providers
+                    .values()
+                    .find(|p| p.row.name == name)
+                    .map(|p| p.row.id)
+                    .with_context(|| {
+                        format!("provider {name:?} is not in {}", cli.config.display())
+                    })
+            };
+            match command {
+                MeasureCommand::Probe => {
+                    if pipeline.targets.is_empty() {
+                        bail!(
+                            "no [[provider.target]] configured in {}",
+                            cli.config.display()
+                        );
+                    }
+                    for o in pipeline.probe_all_once().await? {
+                        println!(
+                            "{:<30} {:<4} {:>4} {:>8} {}",
+                            o.target,
+                            if o.ok { "up" } else { "DOWN" },
+                            o.http_status.map(|s| s.to_string()).unwrap_or_default(),
+                            o.latency_ms
+                                .map(|l| format!("{l:.0} ms"))
+                                .unwrap_or_default(),
+                            o.failure.map(|f| f.as_str()).unwrap_or("")
+                        );
+                    }
+                }
+                MeasureCommand::Import { file, provider } => {
+                    let pid = provider_id(&provider)?;
+                    let bytes = std::fs::read(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let obs = import::read_csv(&bytes)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let new = pipeline.record_observations(pid, &obs, Origin::Csv).await?;
+                    println!("{} observation(s) read, {new} new", obs.len());
+                }
+                MeasureCommand::Prometheus {
+                    provider,
+                    url,
+                    query,
+                    step,
+                    since,
+                    label,
+                } => {
+                    let pid = provider_id(&provider)?;
+                    let end = chrono::Utc::now();
+                    let q = import::PrometheusQuery {
+                        base: url,
+                        query,
+                        start: end - chrono::Duration::from_std(since)?,
+                        end,
+                        step,
+                        label,
+                    };
+                    let client = reqwest::Client::builder()
+                        .user_agent(cfg.http.user_agent.clone())
+                        .timeout(cfg.http.timeout)
+                        .build()?;
+                    let obs = import::fetch_prometheus(&client, &q).await?;
+                    let new = pipeline
+                        .record_observations(pid, &obs, Origin::Prometheus)
+                        .await?;
+                    println!("{} observation(s) read, {new} new", obs.len());
+                }
+            }
         }
         Command::Patterns {
             command: PatternsCommand::Test { dir },

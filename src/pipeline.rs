@@ -384,6 +384,13 @@ impl Pipeline {
     /// Recomputes what is measured against what is claimed for a provider: outage windows,
     /// minutes, measured outages, incident delays, restored claims.
     pub async fn derive_measures(&self, provider_id: i64) -> Result<Derived, PipelineError> {
+        let derived = self.compute_measures(provider_id).await?;
+        self.store.replace_measures(provider_id, &derived).await?;
+        Ok(derived)
+    }
+
+    /// What `derive_measures` would store, without storing it.
+    pub async fn compute_measures(&self, provider_id: i64) -> Result<Derived, PipelineError> {
         let samples = self.store.samples(provider_id).await?;
         let provider = self
             .store
@@ -404,7 +411,6 @@ impl Pipeline {
             &self.measure.derive_settings(),
             Utc::now(),
         );
-        self.store.replace_measures(provider_id, &derived).await?;
         Ok(derived)
     }
 

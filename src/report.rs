@@ -7,13 +7,18 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
 
-use crate::store::{EventRow, IncidentRow, Store, StoreError};
+use crate::measure::derive::{Minute, Scorecard};
+use crate::store::{ClaimsRow, EventRow, IncidentRow, Store, StoreError};
 
 /// One incident with its events, ready to print.
 pub struct IncidentTimeline {
     pub incident: IncidentRow,
     pub tz: Tz,
     pub events: Vec<EventRow>,
+    /// Share of the provider's targets up, minute by minute, over the incident's events.
+    pub minutes: Vec<Minute>,
+    /// Claimed against measured, when anything was measured.
+    pub measure: Option<ClaimsRow>,
 }
 
 /// Loads the incidents to show: one by id, or all of a provider (or of every provider), oldest
@@ -37,13 +42,53 @@ pub async fn load(
             .and_then(|p| p.timezone.parse::<Tz>().ok())
             .unwrap_or(Tz::UTC);
         let events = store.incident_events(incident.id).await?;
+        let (from, to) = (
+            events.iter().map(|e| e.event.at).min(),
+            events.iter().map(|e| e.event.at).max(),
+        );
+        let minutes = match (from, to) {
+            (Some(f), Some(t)) => {
+                store
+                    .provider_minutes(incident.provider_id, f - chrono::Duration::minutes(1), t)
+                    .await?
+            }
+            _ => Vec::new(),
+        };
+        let measure = store
+            .claims_vs_measured(Some(&incident.provider))
+            .await?
+            .into_iter()
+            .find(|r| r.incident_id == Some(incident.id) && r.measured_start.is_some());
         out.push(IncidentTimeline {
             incident,
             tz,
             events,
+            minutes,
+            measure,
         });
     }
     Ok(out)
+}
+
+/// "1 h 49 min", "-25 min", "40 s".
+pub fn fmt_secs(secs: i64) -> String {
+    let sign = if secs < 0 { "-" } else { "" };
+    let s = secs.unsigned_abs();
+    match (s / 3600, (s % 3600) / 60) {
+        (0, 0) => format!("{sign}{s} s"),
+        (0, m) => format!("{sign}{m} min"),
+        (h, 0) => format!("{sign}{h} h"),
+        (h, m) => format!("{sign}{h} h {m:02} min"),
+    }
+}
+
+fn share_at(minutes: &[Minute], at: DateTime<Utc>) -> Option<f64> {
+    use chrono::DurationRound;
+    let m = at.duration_trunc(chrono::Duration::minutes(1)).ok()?;
+    minutes
+        .binary_search_by_key(&m, |x| x.minute)
+        .ok()
+        .map(|i| minutes[i].share_up())
 }
 
 fn shorten(s: &str, max: usize) -> String {
@@ -91,6 +136,9 @@ pub fn render(timelines: &[IncidentTimeline]) -> String {
             },
             i.last_phase.map_or("-", |p| p.as_str())
         );
+        if let Some(m) = &tl.measure {
+            let _ = writeln!(out, "  {}", measured_line(m, tl.tz));
+        }
         let mut table = Table::new();
         table
             .load_preset(presets::UTF8_BORDERS_ONLY)
@@ -102,6 +150,7 @@ pub fn render(timelines: &[IncidentTimeline]) -> String {
                 "phase",
                 "restored",
                 "affected",
+                "measured up",
                 "posted (UTC)",
                 "rule",
                 "what was said",
@@ -120,6 +169,12 @@ pub fn render(timelines: &[IncidentTimeline]) -> String {
                 Cell::new(ev.phase.map_or("", |p| p.as_str())),
                 Cell::new(pct(ev.restored_pct)).set_alignment(CellAlignment::Right),
                 Cell::new(pct(ev.affected_pct)).set_alignment(CellAlignment::Right),
+                Cell::new(
+                    share_at(&tl.minutes, ev.at)
+                        .map(|v| format!("{v:.0} %"))
+                        .unwrap_or_default(),
+                )
+                .set_alignment(CellAlignment::Right),
                 Cell::new(posted),
                 Cell::new(ev.rule_id.as_deref().unwrap_or("")),
                 Cell::new(shorten(&ev.excerpt, 72)),
@@ -128,6 +183,130 @@ pub fn render(timelines: &[IncidentTimeline]) -> String {
         let _ = writeln!(out, "{table}\n");
     }
     out
+}
+
+/// "measured: sites down 09:41–15:05 CET; first post after 16 min; identified after 1 h 49 min;
+/// resolution claimed 25 min before the last target came back".
+fn measured_line(m: &ClaimsRow, tz: Tz) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = m.measured_start {
+        parts.push(format!(
+            "measured: {} target(s) down {} – {}",
+            m.targets_down.unwrap_or(0),
+            fmt_local(s, tz),
+            m.measured_end
+                .map_or_else(|| "still down".to_string(), |e| fmt_local(e, tz))
+        ));
+    }
+    if let Some(d) = m.ack_delay_secs {
+        parts.push(format!("first post after {}", fmt_secs(d)));
+    }
+    if let Some(d) = m.identified_delay_secs {
+        parts.push(format!("identified after {}", fmt_secs(d)));
+    }
+    if let Some(g) = m.resolution_gap_secs {
+        parts.push(if g < 0 {
+            format!(
+                "resolution claimed {} before the last target came back",
+                fmt_secs(-g)
+            )
+        } else if g > 0 {
+            format!(
+                "resolution claimed {} after the last target came back",
+                fmt_secs(g)
+            )
+        } else {
+            "resolution claimed as the last target came back".to_string()
+        });
+    }
+    parts.join("; ")
+}
+
+fn opt_time(t: Option<DateTime<Utc>>) -> String {
+    t.map(fmt_utc).unwrap_or_default()
+}
+
+/// `statustrail incidents`: every incident with its measured metrics, and every measured
+/// outage no incident speaks of.
+pub fn render_incidents(rows: &[ClaimsRow]) -> String {
+    if rows.is_empty() {
+        return "No incidents or measured outages yet.\n".into();
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(200)
+        .set_header(vec![
+            "provider",
+            "incident",
+            "measured down (UTC)",
+            "measured up (UTC)",
+            "first post (UTC)",
+            "ack delay",
+            "to identified",
+            "claimed resolved (UTC)",
+            "claim vs measure",
+            "title",
+        ]);
+    let d = |x: Option<i64>| x.map(fmt_secs).unwrap_or_default();
+    for r in rows {
+        let order = match (r.first_to_recover.as_deref(), r.resolution_gap_secs) {
+            (Some("never_acknowledged"), _) => "never acknowledged".to_string(),
+            (_, Some(g)) if g < 0 => format!("claimed {} early", fmt_secs(-g)),
+            (_, Some(g)) if g > 0 => format!("claimed {} late", fmt_secs(g)),
+            (_, Some(_)) => "same time".into(),
+            _ if r.measured_start.is_none() => "nothing measured".into(),
+            _ => String::new(),
+        };
+        table.add_row(vec![
+            Cell::new(&r.provider),
+            Cell::new(r.incident_id.map(|i| format!("#{i}")).unwrap_or_default()),
+            Cell::new(opt_time(r.measured_start)),
+            Cell::new(opt_time(r.measured_end)),
+            Cell::new(opt_time(r.first_post_at)),
+            Cell::new(d(r.ack_delay_secs)).set_alignment(CellAlignment::Right),
+            Cell::new(d(r.identified_delay_secs)).set_alignment(CellAlignment::Right),
+            Cell::new(opt_time(r.claimed_resolved_at)),
+            Cell::new(order),
+            Cell::new(shorten(r.incident_title.as_deref().unwrap_or(""), 40)),
+        ]);
+    }
+    format!("{table}\n")
+}
+
+/// `statustrail providers`: one scorecard per provider.
+pub fn render_scorecards(cards: &[(String, Scorecard)], window_days: i64) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec![
+            "provider",
+            "incidents",
+            "measured outages",
+            "median ack delay",
+            "worst ack delay",
+            "never acknowledged",
+            "median claim − recovery",
+            "restored % overstated",
+        ]);
+    let share = |x: Option<f64>| x.map(|v| format!("{:.0} %", v * 100.0)).unwrap_or_default();
+    let secs = |x: Option<f64>| x.map(|v| fmt_secs(v.round() as i64)).unwrap_or_default();
+    for (name, c) in cards {
+        table.add_row(vec![
+            Cell::new(name),
+            Cell::new(c.incidents).set_alignment(CellAlignment::Right),
+            Cell::new(c.measured_outages).set_alignment(CellAlignment::Right),
+            Cell::new(secs(c.median_ack_delay_secs)).set_alignment(CellAlignment::Right),
+            Cell::new(secs(c.worst_ack_delay_secs.map(|v| v as f64)))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(share(c.unacknowledged_share)).set_alignment(CellAlignment::Right),
+            Cell::new(secs(c.median_resolution_gap_secs)).set_alignment(CellAlignment::Right),
+            Cell::new(share(c.overstated_share)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    format!("Provider scorecards over the last {window_days} days\n{table}\n")
 }
 
 /// The sources table as the operator wants to see it: what each poll saw, and when the next is.
