@@ -132,6 +132,117 @@ async fn claims_stand_beside_measurements(db_url: &str) {
     assert_eq!(card.unacknowledged_share, Some(0.5));
     assert_eq!(card.median_resolution_gap_secs, Some(-1500.0));
     assert_eq!(card.overstated_share, Some(1.0));
+
+    // Every view of the measured half answers on this backend.
+    for view in [
+        "v_observations",
+        "v_provider_minutes",
+        "v_target_outages",
+        "v_claims_vs_measured",
+        "v_restored_claims",
+        "v_provider_scorecard",
+    ] {
+        assert!(count_rows(db_url, view).await > 0, "{view} is empty");
+    }
+
+    // The export carries the same rows out, in CSV and JSON Lines.
+    let out = tempfile::tempdir().unwrap();
+    let n = statustrail::export::export(store.as_ref(), Some("hebergeur"), out.path())
+        .await
+        .unwrap();
+    assert_eq!((n.incidents, n.events), (2, 11));
+    let jsonl = std::fs::read_to_string(out.path().join("incidents.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[1]["ack_delay_secs"], 960);
+    assert_eq!(rows[1]["first_to_recover"], "claimed_first");
+    let csv = std::fs::read_to_string(out.path().join("timeline.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 12, "a header and eleven events");
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("provider,incident_id,seq,at,"));
+}
+
+async fn count_rows(db_url: &str, view: &str) -> i64 {
+    use sqlx::Row;
+    let sql = format!("SELECT COUNT(*) AS n FROM {view}");
+    if db_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(db_url).await.unwrap();
+        sqlx::query(&sql).fetch_one(&pool).await.unwrap().get("n")
+    } else {
+        let pool = sqlx::PgPool::connect(db_url).await.unwrap();
+        sqlx::query(&sql).fetch_one(&pool).await.unwrap().get("n")
+    }
+}
+
+#[tokio::test]
+async fn a_prometheus_range_query_is_imported_once() {
+    use axum::routing::get;
+    let answer = r#"{"status":"success","data":{"resultType":"matrix","result":[
+        {"metric":{"__name__":"probe_success","instance":"https://quotidien.example","job":"blackbox"},
+         "values":[[1795420800,"1"],[1795420860,"0"],[1795420920,"0"],[1795420980,"1"]]},
+        {"metric":{"instance":"https://hebdo.example"},"values":[[1795420800,"1"]]}]}}"#;
+    let app = axum::Router::new().route(
+        "/api/v1/query_range",
+        get(
+            move |q: axum::extract::Query<std::collections::HashMap<String, String>>| async move {
+                assert_eq!(
+                    q.get("query").map(String::as_str),
+                    Some("probe_success{job=\"blackbox\"}")
+                );
+                assert_eq!(q.get("step").map(String::as_str), Some("60s"));
+                answer
+            },
+        ),
+    );
+    let addr = common::serve(app).await;
+    let q = import::PrometheusQuery {
+        base: format!("http://{addr}/").parse().unwrap(),
+        query: "probe_success{job=\"blackbox\"}".into(),
+        start: Utc.timestamp_opt(1795420800, 0).unwrap(),
+        end: Utc.timestamp_opt(1795420980, 0).unwrap(),
+        step: std::time::Duration::from_secs(60),
+        label: "instance".into(),
+    };
+    let obs = import::fetch_prometheus(&reqwest::Client::new(), &q)
+        .await
+        .unwrap();
+    assert_eq!(obs.len(), 5);
+    assert_eq!(obs.iter().filter(|o| !o.ok).count(), 2);
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config::from_toml("[[provider]]\nname = \"hebergeur\"\n").unwrap();
+    let store: Arc<dyn Store> = Arc::from(store::connect(&common::sqlite_url(&dir)).await.unwrap());
+    let p = Pipeline::new(&cfg, store.clone(), Arc::new(Extractor::bundled().unwrap()))
+        .await
+        .unwrap();
+    let pid = *p.providers.keys().next().unwrap();
+    assert_eq!(
+        p.record_observations(pid, &obs, Origin::Prometheus)
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        p.record_observations(pid, &obs, Origin::Prometheus)
+            .await
+            .unwrap(),
+        0
+    );
+    let derived = p.derive_measures(pid).await.unwrap();
+    assert_eq!(
+        derived.target_outages.len(),
+        1,
+        "two failed steps open one outage"
+    );
+    assert_eq!(
+        derived.target_outages[0].started_at,
+        Utc.timestamp_opt(1795420860, 0).unwrap()
+    );
 }
 
 #[tokio::test]
@@ -190,16 +301,40 @@ mod probes {
 
         let prober = Prober::new("statustrail-test").unwrap();
         let up = prober
-            .probe(&target("ok", format!("http://{addr}/ok"), Some("Quotidien")))
+            .probe(&target(
+                "ok",
+                format!("http://{addr}/ok"),
+                Some("Quotidien"),
+            ))
             .await;
         assert!(up.ok && up.failure.is_none() && up.http_status == Some(200));
         assert!(up.latency_ms.unwrap() >= 0.0);
 
         let cases = [
-            ("maintenance", format!("http://{addr}/maintenance"), Some("Quotidien"), FailureClass::BodyMismatch),
-            ("502", format!("http://{addr}/502"), None, FailureClass::HttpStatus),
-            ("slow", format!("http://{addr}/slow"), None, FailureClass::Timeout),
-            ("closed", format!("http://{closed_addr}/"), None, FailureClass::Connect),
+            (
+                "maintenance",
+                format!("http://{addr}/maintenance"),
+                Some("Quotidien"),
+                FailureClass::BodyMismatch,
+            ),
+            (
+                "502",
+                format!("http://{addr}/502"),
+                None,
+                FailureClass::HttpStatus,
+            ),
+            (
+                "slow",
+                format!("http://{addr}/slow"),
+                None,
+                FailureClass::Timeout,
+            ),
+            (
+                "closed",
+                format!("http://{closed_addr}/"),
+                None,
+                FailureClass::Connect,
+            ),
         ];
         for (name, url, re, class) in cases {
             let o = prober.probe(&target(name, url, re)).await;
