@@ -110,3 +110,27 @@ fn french_posts_phases_and_percentages() {
         r.false_resolved_rate()
     );
 }
+
+#[test]
+fn the_rule_set_never_changes_what_the_rules_find() {
+    let x = Extractor::bundled().expect("bundled rules");
+    let mut texts: Vec<(String, Option<String>)> = Vec::new();
+    for f in ["statuspage_labels.jsonl", "fr_posts.jsonl", "fr_real.jsonl"] {
+        texts.extend(labels(f).into_iter().map(|l| (l.text, l.lang)));
+    }
+    let mut differ = 0;
+    for (text, lang) in &texts {
+        for lang in [lang.clone(), None] {
+            let ctx = statustrail::extract::ExtractContext {
+                lang,
+                tz: chrono_tz::Europe::Paris,
+                reference: chrono::Utc::now(),
+            };
+            if x.extract(text, &ctx) != x.extract_exhaustive(text, &ctx) {
+                differ += 1;
+                println!("DIFFERS: {text}");
+            }
+        }
+    }
+    assert_eq!(differ, 0, "{differ} of {} texts", texts.len());
+}
