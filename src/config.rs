@@ -324,6 +324,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_shipped_example_configuration_is_valid() {
+        let cfg = Config::from_toml(include_str!("../statustrail.example.toml")).unwrap();
+        assert!(cfg.providers.len() >= 3);
+        assert!(cfg
+            .providers
+            .iter()
+            .flat_map(|p| &p.sources)
+            .any(|s| s.kind == SourceKind::StatuspageFeed));
+    }
+
+    #[test]
     fn parses_providers_and_sources() {
         let cfg = Config::from_toml(
             r#"

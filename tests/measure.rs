@@ -150,7 +150,7 @@ async fn claims_stand_beside_measurements(db_url: &str) {
     let n = statustrail::export::export(store.as_ref(), Some("hebergeur"), out.path())
         .await
         .unwrap();
-    assert_eq!((n.incidents, n.events), (2, 11));
+    assert_eq!((n.incidents, n.events), (2, 10));
     let jsonl = std::fs::read_to_string(out.path().join("incidents.jsonl")).unwrap();
     let rows: Vec<serde_json::Value> = jsonl
         .lines()
@@ -159,7 +159,7 @@ async fn claims_stand_beside_measurements(db_url: &str) {
     assert_eq!(rows[1]["ack_delay_secs"], 960);
     assert_eq!(rows[1]["first_to_recover"], "claimed_first");
     let csv = std::fs::read_to_string(out.path().join("timeline.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 12, "a header and eleven events");
+    assert_eq!(csv.lines().count(), 11, "a header and ten events");
     assert!(csv
         .lines()
         .next()

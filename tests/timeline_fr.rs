@@ -69,8 +69,10 @@ async fn french_outage_becomes_one_incident_event_by_event(db_url: &str) {
         // "identifié vers 11h30" is placed at 11:30 Paris, not at the 11:52 post.
         (paris(11, 30), Some(Identified), None, Some(paris(11, 30))),
         (paris(11, 52), Some(Recovering), None, None),
-        // "À 12h30, retour à la normale à 90 %": a restored share at the time it names.
+        // "À 12h30, retour à la normale à 90 %": a restored share at the time it names…
         (paris(12, 30), None, Some(90.0), Some(paris(12, 30))),
+        // … and a partial return to normal is recovery under way, not the end.
+        (paris(12, 30), Some(Recovering), None, Some(paris(12, 30))),
         // 13:10 "pas une attaque DDoS… pas encore rétabli" states nothing.
         (paris(13, 48), Some(Recovering), None, None),
         (paris(13, 48), Some(Monitoring), None, None),
