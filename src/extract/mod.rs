@@ -79,7 +79,7 @@ impl Pack {
 /// for every French post — so the set's copy of each pattern drops its word-boundary assertions.
 /// Dropping an assertion only widens what the set accepts, never narrows it: nothing is missed.
 fn prefilter_pattern(pattern: &str) -> Result<String, RulesError> {
-    use regex_syntax::hir::{Hir, HirKind, Look};
+    use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look};
     fn strip(h: &Hir) -> Hir {
         match h.kind() {
             HirKind::Look(
@@ -103,6 +103,28 @@ fn prefilter_pattern(pattern: &str) -> Result<String, RulesError> {
             }
             // The set reports which patterns match, never groups.
             HirKind::Capture(c) => strip(&c.sub),
+            // A large class without whitespace (`\w`, `[\w'’-]`) becomes "any non-space": wider,
+            // so still a superset, and a far smaller automaton than Unicode word characters.
+            HirKind::Class(Class::Unicode(c)) if c.ranges().len() > 32 => {
+                let mut ws = ClassUnicode::new([ClassUnicodeRange::new('\t', '\r')]);
+                ws.push(ClassUnicodeRange::new(' ', ' '));
+                ws.push(ClassUnicodeRange::new('\u{85}', '\u{85}'));
+                ws.push(ClassUnicodeRange::new('\u{a0}', '\u{a0}'));
+                ws.push(ClassUnicodeRange::new('\u{1680}', '\u{1680}'));
+                ws.push(ClassUnicodeRange::new('\u{2000}', '\u{200a}'));
+                ws.push(ClassUnicodeRange::new('\u{2028}', '\u{2029}'));
+                ws.push(ClassUnicodeRange::new('\u{202f}', '\u{202f}'));
+                ws.push(ClassUnicodeRange::new('\u{205f}', '\u{205f}'));
+                ws.push(ClassUnicodeRange::new('\u{3000}', '\u{3000}'));
+                let mut inter = c.clone();
+                inter.intersect(&ws);
+                if inter.ranges().is_empty() {
+                    ws.negate();
+                    Hir::class(Class::Unicode(ws))
+                } else {
+                    h.clone()
+                }
+            }
             HirKind::Concat(xs) => Hir::concat(xs.iter().map(strip).collect()),
             HirKind::Alternation(xs) => Hir::alternation(xs.iter().map(strip).collect()),
             _ => h.clone(),
