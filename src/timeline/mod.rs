@@ -65,6 +65,8 @@ struct Group {
     closed: bool,
     /// When the post that closed it was published (while `closed`).
     closed_at: Option<DateTime<Utc>>,
+    /// When the post that last set `closed` was published.
+    state_at: Option<DateTime<Utc>>,
     /// Words of its keyed posts' titles and texts, to match posts without an incident id.
     words: HashSet<String>,
     events: Vec<(usize, EventDraft)>,
@@ -227,7 +229,12 @@ fn add_post(g: &mut Group, rank: usize, pws: &PostWithStatements) {
     let events = post_events(pws);
     g.first_post_at = g.first_post_at.min(post.published_at);
     g.last_post_at = g.last_post_at.max(post.published_at);
-    if let Some(last) = events.iter().filter_map(|e| e.phase).last() {
+    let last = events.iter().filter_map(|e| e.phase).last();
+    // Keyed incidents take the posts without an id after their own: a post earlier than the
+    // one that last set the state does not change it.
+    let latest = g.state_at.is_none_or(|at| post.published_at >= at);
+    if let Some(last) = last.filter(|_| latest) {
+        g.state_at = Some(post.published_at);
         // A closing marker closes; any other phase (re)opens, except a postmortem after
         // resolution which leaves the incident closed.
         if last.closes_incident() {
@@ -315,6 +322,7 @@ fn new_group(key: String, rank: usize, pws: &PostWithStatements) -> Group {
         last_post_at: pws.post.published_at,
         closed: false,
         closed_at: None,
+        state_at: None,
         words: HashSet::new(),
         events: Vec::new(),
     }
@@ -685,7 +693,8 @@ mod tests {
             post(3, at(8, 40), "we see errors", &inv),
             post(4, at(9, 30), "still on it", &[Yield::Phase(Phase::Identified)]),
             post(5, at(10, 20), "all good", &res),
-            // After the resolution, a new problem: its own incident.
+            // After the resolution, a new problem: its own incident (the earlier social posts
+            // did not reopen the keyed one).
             post(6, at(10, 30), "new problem", &inv),
         ];
         let incidents = build(&posts, GroupingSettings::default());
@@ -728,5 +737,19 @@ mod tests {
         let incidents = build(&posts, GroupingSettings::default());
         assert_eq!(incidents.len(), 1, "{incidents:#?}");
         assert_eq!(incidents[0].events.len(), 3);
+    }
+
+    #[test]
+    fn a_social_post_inside_a_resolved_keyed_incident_does_not_reopen_it() {
+        let posts = vec![
+            keyed(1, 1, "statuspage_feed", "abc", at(9, 0), "API down", &[Yield::Phase(Phase::Investigating)]),
+            keyed(2, 1, "statuspage_feed", "abc", at(10, 0), "API down", &[Yield::Phase(Phase::Resolved)]),
+            post(3, at(9, 30), "still looking", &[Yield::Phase(Phase::Investigating)]),
+            post(4, at(10, 30), "another problem", &[Yield::Phase(Phase::Investigating)]),
+        ];
+        let incidents = build(&posts, GroupingSettings::default());
+        assert_eq!(incidents.len(), 2, "{incidents:#?}");
+        assert_eq!(incidents[0].last_phase, Some(Phase::Resolved));
+        assert_eq!(incidents[1].key, "post:1:e4");
     }
 }
