@@ -134,9 +134,27 @@ fn webhooks_api() -> String {
         "abc123xyz",
         "Webhooks delayed",
         &[
-            ("u3", "resolved", "11:30", "11:30", "This incident has been resolved."),
-            ("u2", "identified", "10:40", "10:40", "The cause of the webhook delays has been identified."),
-            ("u1", "investigating", "10:00", "10:00", "We are investigating delayed webhook deliveries."),
+            (
+                "u3",
+                "resolved",
+                "11:30",
+                "11:30",
+                "This incident has been resolved.",
+            ),
+            (
+                "u2",
+                "identified",
+                "10:40",
+                "10:40",
+                "The cause of the webhook delays has been identified.",
+            ),
+            (
+                "u1",
+                "investigating",
+                "10:00",
+                "10:00",
+                "We are investigating delayed webhook deliveries.",
+            ),
         ],
     )
 }
@@ -146,8 +164,20 @@ fn packages_api() -> String {
         "def456uvw",
         "Package installs failing",
         &[
-            ("p2", "resolved", "15:00", "15:00", "This incident has been resolved."),
-            ("p1", "investigating", "14:00", "14:00", "We are investigating failing package installs."),
+            (
+                "p2",
+                "resolved",
+                "15:00",
+                "15:00",
+                "This incident has been resolved.",
+            ),
+            (
+                "p1",
+                "investigating",
+                "14:00",
+                "14:00",
+                "We are investigating failing package installs.",
+            ),
         ],
     )
 }
@@ -195,12 +225,7 @@ async fn three_sources_of_one_provider_make_one_timeline(db_url: &str) {
         "<p>We are investigating failing DNS lookups.</p>",
         None,
     ));
-    social.post(status(
-        1005,
-        480,
-        "<p>The DNS issue is resolved.</p>",
-        None,
-    ));
+    social.post(status(1005, 480, "<p>The DNS issue is resolved.</p>", None));
 
     let (p, store) = pipeline(
         db_url,
@@ -217,7 +242,11 @@ async fn three_sources_of_one_provider_make_one_timeline(db_url: &str) {
     }
     let provider_id = p.sources[0].provider.row.id;
     let posts = store.provider_posts(provider_id).await.unwrap();
-    assert_eq!(posts.len(), 5 + 5 + 5, "every post of every source stored once");
+    assert_eq!(
+        posts.len(),
+        5 + 5 + 5,
+        "every post of every source stored once"
+    );
     let post_of = kind_of_posts(&posts);
 
     let incidents = store.incidents(Some("acme")).await.unwrap();
@@ -245,7 +274,10 @@ async fn three_sources_of_one_provider_make_one_timeline(db_url: &str) {
     assert_eq!(
         by_key["incident:abc123xyz"],
         set(&[
-            ("statuspage_feed", "abc123xyz#2026-11-24T10:00Z#investigating"),
+            (
+                "statuspage_feed",
+                "abc123xyz#2026-11-24T10:00Z#investigating"
+            ),
             ("statuspage_feed", "abc123xyz#2026-11-24T10:40Z#identified"),
             ("statuspage_feed", "abc123xyz#2026-11-24T11:30Z#resolved"),
             ("statuspage_api", "u1"),
@@ -258,7 +290,10 @@ async fn three_sources_of_one_provider_make_one_timeline(db_url: &str) {
     assert_eq!(
         by_key["incident:def456uvw"],
         set(&[
-            ("statuspage_feed", "def456uvw#2026-11-24T14:00Z#investigating"),
+            (
+                "statuspage_feed",
+                "def456uvw#2026-11-24T14:00Z#investigating"
+            ),
             ("statuspage_feed", "def456uvw#2026-11-24T15:00Z#resolved"),
             ("statuspage_api", "p1"),
             ("statuspage_api", "p2"),
@@ -295,7 +330,8 @@ async fn three_sources_of_one_provider_make_one_timeline(db_url: &str) {
         p.poll_source(&src).await.unwrap();
     }
     let again = store.incidents(Some("acme")).await.unwrap();
-    let ids = |v: &[statustrail::store::IncidentRow]| -> Vec<i64> { v.iter().map(|i| i.id).collect() };
+    let ids =
+        |v: &[statustrail::store::IncidentRow]| -> Vec<i64> { v.iter().map(|i| i.id).collect() };
     assert_eq!(ids(&again), ids(&incidents));
 }
 
@@ -304,10 +340,18 @@ async fn versions(db_url: &str, post_id: i64) -> Vec<(i64, String)> {
     let sql = "SELECT version, text FROM post_versions WHERE post_id = $1 ORDER BY version";
     if db_url.starts_with("sqlite") {
         let pool = sqlx::SqlitePool::connect(db_url).await.unwrap();
-        sqlx::query_as(sql).bind(post_id).fetch_all(&pool).await.unwrap()
+        sqlx::query_as(sql)
+            .bind(post_id)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
     } else {
         let pool = sqlx::PgPool::connect(db_url).await.unwrap();
-        sqlx::query_as(sql).bind(post_id).fetch_all(&pool).await.unwrap()
+        sqlx::query_as(sql)
+            .bind(post_id)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
     }
 }
 
@@ -319,15 +363,31 @@ async fn late_and_edited_statuspage_updates_across_polls(db_url: &str) {
         "Webhooks delayed",
         &[
             ("11:30", "Resolved", "This incident has been resolved."),
-            ("10:00", "Investigating", "We are investigating delayed webhooks."),
+            (
+                "10:00",
+                "Investigating",
+                "We are investigating delayed webhooks.",
+            ),
         ],
     )]);
     let first_api = api(&[api_incident(
         "abc123xyz",
         "Webhooks delayed",
         &[
-            ("u3", "resolved", "11:30", "11:30", "This incident has been resolved."),
-            ("u1", "investigating", "10:00", "10:00", "We are investigating delayed webhooks."),
+            (
+                "u3",
+                "resolved",
+                "11:30",
+                "11:30",
+                "This incident has been resolved.",
+            ),
+            (
+                "u1",
+                "investigating",
+                "10:00",
+                "10:00",
+                "We are investigating delayed webhooks.",
+            ),
         ],
     )]);
     let feed = FeedServer::start(&first_feed).await;
@@ -354,7 +414,11 @@ async fn late_and_edited_statuspage_updates_across_polls(db_url: &str) {
         &[
             ("11:30", "Resolved", "This incident has been resolved."),
             ("10:40", "Identified", "The cause has been identified."),
-            ("10:00", "Investigating", "We are investigating delayed webhook deliveries."),
+            (
+                "10:00",
+                "Investigating",
+                "We are investigating delayed webhook deliveries.",
+            ),
         ],
     )]));
     // The API shows the 10:40 update too (created after the stored 11:30 one) and an 11:00 one
@@ -363,10 +427,34 @@ async fn late_and_edited_statuspage_updates_across_polls(db_url: &str) {
         "abc123xyz",
         "Webhooks delayed",
         &[
-            ("u3", "resolved", "11:30", "11:30", "This incident has been resolved."),
-            ("u4", "monitoring", "10:50", "11:00", "A fix is being monitored."),
-            ("u2", "identified", "10:40", "10:40", "The cause has been identified."),
-            ("u1", "investigating", "10:00", "10:00", "We are investigating delayed webhook deliveries."),
+            (
+                "u3",
+                "resolved",
+                "11:30",
+                "11:30",
+                "This incident has been resolved.",
+            ),
+            (
+                "u4",
+                "monitoring",
+                "10:50",
+                "11:00",
+                "A fix is being monitored.",
+            ),
+            (
+                "u2",
+                "identified",
+                "10:40",
+                "10:40",
+                "The cause has been identified.",
+            ),
+            (
+                "u1",
+                "investigating",
+                "10:00",
+                "10:00",
+                "We are investigating delayed webhook deliveries.",
+            ),
         ],
     )]));
     for src in p.sources.clone() {
@@ -390,7 +478,9 @@ async fn late_and_edited_statuspage_updates_across_polls(db_url: &str) {
         .collect();
     // Late in the feed: the feed cannot say when an update was written, the store sees it late.
     assert!(
-        post("statuspage_feed", "abc123xyz#2026-11-24T10:40Z#identified").post.backfilled,
+        post("statuspage_feed", "abc123xyz#2026-11-24T10:40Z#identified")
+            .post
+            .backfilled,
         "{flags:?}"
     );
     // Late in the API, and backdated in the API.
@@ -398,7 +488,10 @@ async fn late_and_edited_statuspage_updates_across_polls(db_url: &str) {
     assert!(post("statuspage_api", "u4").post.backfilled, "{flags:?}");
     // The others are on time.
     for (kind, id) in [
-        ("statuspage_feed", "abc123xyz#2026-11-24T10:00Z#investigating"),
+        (
+            "statuspage_feed",
+            "abc123xyz#2026-11-24T10:00Z#investigating",
+        ),
         ("statuspage_feed", "abc123xyz#2026-11-24T11:30Z#resolved"),
         ("statuspage_api", "u1"),
         ("statuspage_api", "u3"),
@@ -408,7 +501,10 @@ async fn late_and_edited_statuspage_updates_across_polls(db_url: &str) {
 
     // The edited update is one post at version 2 that keeps its earlier text.
     for (kind, id) in [
-        ("statuspage_feed", "abc123xyz#2026-11-24T10:00Z#investigating"),
+        (
+            "statuspage_feed",
+            "abc123xyz#2026-11-24T10:00Z#investigating",
+        ),
         ("statuspage_api", "u1"),
     ] {
         let edited = post(kind, id);
@@ -417,7 +513,10 @@ async fn late_and_edited_statuspage_updates_across_polls(db_url: &str) {
             versions(db_url, edited.post.id).await,
             [
                 (1, "We are investigating delayed webhooks.".to_string()),
-                (2, "We are investigating delayed webhook deliveries.".to_string()),
+                (
+                    2,
+                    "We are investigating delayed webhook deliveries.".to_string()
+                ),
             ],
             "{kind}"
         );

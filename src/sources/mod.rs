@@ -348,8 +348,14 @@ mod tests {
 
     #[test]
     fn both_statuspage_kinds_label_as_statuspage() {
-        assert_eq!(SourceKind::StatuspageFeed.label_rule_id(), "source:statuspage");
-        assert_eq!(SourceKind::StatuspageApi.label_rule_id(), "source:statuspage");
+        assert_eq!(
+            SourceKind::StatuspageFeed.label_rule_id(),
+            "source:statuspage"
+        );
+        assert_eq!(
+            SourceKind::StatuspageApi.label_rule_id(),
+            "source:statuspage"
+        );
         assert_eq!(SourceKind::Instatus.label_rule_id(), "source:instatus");
     }
 

@@ -76,9 +76,7 @@ pub fn label_phase(label: &str) -> Option<Phase> {
         "verifying" => Phase::Monitoring,
         "completed" => Phase::MaintenanceCompleted,
         // French pages.
-        "enquête en cours" | "investigation" | "en cours d'investigation" => {
-            Phase::Investigating
-        }
+        "enquête en cours" | "investigation" | "en cours d'investigation" => Phase::Investigating,
         "identifié" => Phase::Identified,
         "surveillance" => Phase::Monitoring,
         "résolu" => Phase::Resolved,

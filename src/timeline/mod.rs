@@ -107,7 +107,8 @@ pub fn build(posts: &[PostWithStatements], settings: GroupingSettings) -> Vec<In
             }
         };
         let g = &mut groups[i];
-        g.words.extend(words(pws.post.title.as_deref().unwrap_or("")));
+        g.words
+            .extend(words(pws.post.title.as_deref().unwrap_or("")));
         g.words.extend(words(&pws.post.text));
         add_post(g, rank, pws);
     }
@@ -229,7 +230,7 @@ fn add_post(g: &mut Group, rank: usize, pws: &PostWithStatements) {
     let events = post_events(pws);
     g.first_post_at = g.first_post_at.min(post.published_at);
     g.last_post_at = g.last_post_at.max(post.published_at);
-    let last = events.iter().filter_map(|e| e.phase).last();
+    let last = events.iter().filter_map(|e| e.phase).next_back();
     // Keyed incidents take the posts without an id after their own: a post earlier than the
     // one that last set the state does not change it.
     let latest = g.state_at.is_none_or(|at| post.published_at >= at);
@@ -293,12 +294,56 @@ fn nearby_keyed(
 /// every status update uses.
 fn words(text: &str) -> HashSet<String> {
     const COMMON: &[&str] = &[
-        "about", "affected", "affecting", "also", "been", "being", "continue", "continuing",
-        "currently", "elevated", "error", "errors", "from", "have", "identified", "impact",
-        "incident", "investigating", "issue", "issues", "look", "looking", "monitor",
-        "monitoring", "more", "other", "resolved", "some", "that", "their", "them", "they",
-        "this", "update", "updates", "users", "were", "will", "with", "working", "avec", "cours",
-        "dans", "nous", "pour", "problème", "résolu", "sont", "suivi", "vous",
+        "about",
+        "affected",
+        "affecting",
+        "also",
+        "been",
+        "being",
+        "continue",
+        "continuing",
+        "currently",
+        "elevated",
+        "error",
+        "errors",
+        "from",
+        "have",
+        "identified",
+        "impact",
+        "incident",
+        "investigating",
+        "issue",
+        "issues",
+        "look",
+        "looking",
+        "monitor",
+        "monitoring",
+        "more",
+        "other",
+        "resolved",
+        "some",
+        "that",
+        "their",
+        "them",
+        "they",
+        "this",
+        "update",
+        "updates",
+        "users",
+        "were",
+        "will",
+        "with",
+        "working",
+        "avec",
+        "cours",
+        "dans",
+        "nous",
+        "pour",
+        "problème",
+        "résolu",
+        "sont",
+        "suivi",
+        "vous",
     ];
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 4)
@@ -691,7 +736,12 @@ mod tests {
             keyed(2, 1, "statuspage_api", "abc", at(10, 0), "API down", &res),
             // Shortly before the page spoke, during, and a late "resolved" after.
             post(3, at(8, 40), "we see errors", &inv),
-            post(4, at(9, 30), "still on it", &[Yield::Phase(Phase::Identified)]),
+            post(
+                4,
+                at(9, 30),
+                "still on it",
+                &[Yield::Phase(Phase::Identified)],
+            ),
             post(5, at(10, 20), "all good", &res),
             // After the resolution, a new problem: its own incident (the earlier social posts
             // did not reopen the keyed one).
@@ -709,14 +759,31 @@ mod tests {
     fn among_overlapping_keyed_incidents_shared_words_decide() {
         let inv = [Yield::Phase(Phase::Investigating)];
         let posts = vec![
-            keyed(1, 1, "statuspage_api", "a", at(9, 0), "Webhooks delayed", &inv),
-            keyed(2, 1, "statuspage_api", "b", at(9, 10), "Packages unavailable", &inv),
+            keyed(
+                1,
+                1,
+                "statuspage_api",
+                "a",
+                at(9, 0),
+                "Webhooks delayed",
+                &inv,
+            ),
+            keyed(
+                2,
+                1,
+                "statuspage_api",
+                "b",
+                at(9, 10),
+                "Packages unavailable",
+                &inv,
+            ),
             post(3, at(9, 20), "Webhooks deliveries are slow", &inv),
             post(4, at(9, 25), "Installing packages fails", &inv),
         ];
         let incidents = build(&posts, GroupingSettings::default());
         assert_eq!(incidents.len(), 2);
-        let ids = |n: usize| -> Vec<i64> { incidents[n].events.iter().map(|e| e.post_id).collect() };
+        let ids =
+            |n: usize| -> Vec<i64> { incidents[n].events.iter().map(|e| e.post_id).collect() };
         assert_eq!(ids(0), [1, 3]);
         assert_eq!(ids(1), [2, 4]);
     }
@@ -742,10 +809,36 @@ mod tests {
     #[test]
     fn a_social_post_inside_a_resolved_keyed_incident_does_not_reopen_it() {
         let posts = vec![
-            keyed(1, 1, "statuspage_feed", "abc", at(9, 0), "API down", &[Yield::Phase(Phase::Investigating)]),
-            keyed(2, 1, "statuspage_feed", "abc", at(10, 0), "API down", &[Yield::Phase(Phase::Resolved)]),
-            post(3, at(9, 30), "still looking", &[Yield::Phase(Phase::Investigating)]),
-            post(4, at(10, 30), "another problem", &[Yield::Phase(Phase::Investigating)]),
+            keyed(
+                1,
+                1,
+                "statuspage_feed",
+                "abc",
+                at(9, 0),
+                "API down",
+                &[Yield::Phase(Phase::Investigating)],
+            ),
+            keyed(
+                2,
+                1,
+                "statuspage_feed",
+                "abc",
+                at(10, 0),
+                "API down",
+                &[Yield::Phase(Phase::Resolved)],
+            ),
+            post(
+                3,
+                at(9, 30),
+                "still looking",
+                &[Yield::Phase(Phase::Investigating)],
+            ),
+            post(
+                4,
+                at(10, 30),
+                "another problem",
+                &[Yield::Phase(Phase::Investigating)],
+            ),
         ];
         let incidents = build(&posts, GroupingSettings::default());
         assert_eq!(incidents.len(), 2, "{incidents:#?}");
