@@ -102,7 +102,7 @@ fn webhooks_atom() -> String {
             (
                 "10:40",
                 "Identified",
-                "The cause of the webhook delays has been identified.",
+                "We have identified the cause of the webhook delays.",
             ),
             (
                 "10:00",
@@ -146,7 +146,7 @@ fn webhooks_api() -> String {
                 "identified",
                 "10:40",
                 "10:40",
-                "The cause of the webhook delays has been identified.",
+                "We have identified the cause of the webhook delays.",
             ),
             (
                 "u1",
@@ -324,6 +324,28 @@ async fn three_sources_of_one_provider_make_one_timeline(db_url: &str) {
         .map(|s| s.statement.rule_id.clone())
         .collect();
     assert_eq!(labels, BTreeSet::from(["source:statuspage".to_string()]));
+    // The API's status is a statement beside what the rules read in the same update.
+    let u2 = posts
+        .iter()
+        .find(|p| p.post.source_kind == "statuspage_api" && p.post.external_id == "u2")
+        .unwrap();
+    let rules: BTreeSet<(&str, Option<Phase>)> = u2
+        .statements
+        .iter()
+        .map(|s| {
+            let r = s.statement.rule_id.as_str();
+            (
+                if r.starts_with("source:") { r } else { "rule" },
+                s.statement.phase(),
+            )
+        })
+        .collect();
+    assert!(
+        rules.contains(&("source:statuspage", Some(Phase::Identified)))
+            && rules.contains(&("rule", Some(Phase::Identified))),
+        "{:?}",
+        u2.statements
+    );
 
     // Polling again changes nothing: no duplicated incident.
     for src in p.sources.clone() {

@@ -19,7 +19,9 @@
 //!
 //! Adding a source kind is one file in this folder, one variant of [`SourceKind`] and one arm in
 //! [`SourceKind::parse`] (or [`SourceKind::poll`] when the kind needs requests of its own, such as
-//! API paging). Network politeness (validators, timeouts, size caps, redirects, backoff) is not a
+//! API paging). A kind whose `thread_key` is a reply thread rather than the provider's incident id
+//! says so in [`SourceKind::keys_name_incidents`], so the timeline keeps its keys to the source.
+//! Network politeness (validators, timeouts, size caps, redirects, backoff) is not a
 //! source's business: it lives in [`fetch`], once for all kinds.
 
 use chrono::{DateTime, Utc};
