@@ -270,7 +270,7 @@ impl Pipeline {
     ) -> Result<(usize, usize), PipelineError> {
         let origin = ItemOrigin {
             source_id: src.source.id,
-            kind: src.config.kind.as_str(),
+            label_rule: src.config.kind.label_rule_id(),
             lang: src.config.lang.as_deref(),
             provider: &src.provider,
         };
@@ -302,7 +302,7 @@ impl Pipeline {
             let statements = statements_for(
                 &self.extractor,
                 item,
-                origin.kind,
+                &origin.label_rule,
                 lang,
                 origin.provider.config.timezone,
                 item.published_at.unwrap_or(fetched_at),
@@ -351,7 +351,7 @@ impl Pipeline {
                 .await?;
             let origin = ItemOrigin {
                 source_id: source.id,
-                kind: "import",
+                label_rule: "source:import".to_string(),
                 lang: None,
                 provider: &provider,
             };
@@ -373,6 +373,7 @@ impl Pipeline {
             .get(&provider_id)
             .map(|p| GroupingSettings {
                 quiet_gap: p.config.quiet_gap,
+                ..GroupingSettings::default()
             })
             .unwrap_or_default();
         let drafts = timeline::build(&posts, settings);
@@ -492,11 +493,14 @@ impl Pipeline {
 }
 
 /// The statements of an item: what the rules read in its text, plus the provider's own label
-/// when the source carries one (rule id `source:<kind>`).
+/// when the source carries one (rule id `label_rule`, from [`SourceKind::label_rule_id`]:
+/// `source:<kind>`, `source:statuspage` for both Statuspage kinds).
+///
+/// [`SourceKind::label_rule_id`]: crate::sources::SourceKind::label_rule_id
 pub fn statements_for(
     extractor: &Extractor,
     item: &FetchedItem,
-    kind: &str,
+    label_rule: &str,
     lang: Option<String>,
     tz: Tz,
     reference: DateTime<Utc>,
@@ -514,7 +518,7 @@ pub fn statements_for(
         statements.push(Statement {
             yields: Yield::Phase(label),
             mentioned_at: None,
-            rule_id: format!("source:{kind}"),
+            rule_id: label_rule.to_string(),
             span: (0, 0),
             matched: String::new(),
         });
@@ -527,10 +531,11 @@ fn after(d: Duration) -> DateTime<Utc> {
     Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Where stored items come from: the source row, its kind and language, its provider.
+/// Where stored items come from: the source row, the rule id its labels get, its language, its
+/// provider.
 struct ItemOrigin<'a> {
     source_id: i64,
-    kind: &'a str,
+    label_rule: String,
     lang: Option<&'a str>,
     provider: &'a ResolvedProvider,
 }

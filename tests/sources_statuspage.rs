@@ -269,3 +269,82 @@ fn api_documents_give_one_item_per_update_keyed_by_incident() {
         "maintenance_scheduled=1 maintenance_started=1"
     );
 }
+
+#[test]
+fn french_pages_give_their_status_words_and_dates_in_french() {
+    let items = feed("statuspage-history-fr-2026-12-02.atom");
+    let got: Vec<(String, Option<Phase>, &str)> = items
+        .iter()
+        .map(|i| {
+            (
+                i.published_at.unwrap().to_rfc3339(),
+                i.status_label,
+                i.thread_key.as_deref().unwrap(),
+            )
+        })
+        .collect();
+    let row = |t: &str, p: Option<Phase>, k: &'static str| (t.to_string(), p, k);
+    assert_eq!(
+        got,
+        [
+            row(
+                "2026-11-14T17:00:00+00:00",
+                Some(Phase::MaintenanceScheduled),
+                "m7xq2c5tb8nf"
+            ),
+            row(
+                "2026-11-16T21:00:00+00:00",
+                Some(Phase::MaintenanceStarted),
+                "m7xq2c5tb8nf"
+            ),
+            row(
+                "2026-11-16T22:30:00+00:00",
+                Some(Phase::MaintenanceCompleted),
+                "m7xq2c5tb8nf"
+            ),
+            // "17 nov., 09:40 CET", then "nov 17, 10:05 CET": both orders read.
+            row(
+                "2026-11-17T08:40:00+00:00",
+                Some(Phase::Investigating),
+                "k2v9qz7wm4rd"
+            ),
+            row(
+                "2026-11-17T09:05:00+00:00",
+                Some(Phase::Identified),
+                "k2v9qz7wm4rd"
+            ),
+            // "Mise à jour" is an update: new text, no phase of its own.
+            row("2026-11-17T09:20:00+00:00", None, "k2v9qz7wm4rd"),
+            row(
+                "2026-11-17T09:45:00+00:00",
+                Some(Phase::Monitoring),
+                "k2v9qz7wm4rd"
+            ),
+            row(
+                "2026-11-17T10:30:00+00:00",
+                Some(Phase::Resolved),
+                "k2v9qz7wm4rd"
+            ),
+            row(
+                "2026-12-02T07:15:00+00:00",
+                Some(Phase::Investigating),
+                "frinc01"
+            ),
+            row(
+                "2026-12-02T08:10:00+00:00",
+                Some(Phase::Resolved),
+                "frinc01"
+            ),
+        ]
+    );
+    let identified = &items[4];
+    assert_eq!(
+        identified.text,
+        "La cause est identifiée : une baie de stockage défaillante."
+    );
+    assert_eq!(identified.lang.as_deref(), Some("fr"));
+    assert_eq!(
+        identified.external_id,
+        "k2v9qz7wm4rd#2026-11-17T09:05Z#identifié"
+    );
+}

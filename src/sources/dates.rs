@@ -131,9 +131,34 @@ fn iana_to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     }
 }
 
-/// "Jan", "january", "Sept" → 1..=12.
+/// "Jan", "january", "Sept" → 1..=12, and the French names and abbreviations Statuspage writes
+/// on French pages ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "déc.").
 pub fn month_number(name: &str) -> Option<u32> {
-    let n = name.trim().to_ascii_lowercase();
+    let n: String = name
+        .trim()
+        .trim_end_matches('.')
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'é' | 'è' | 'ê' => 'e',
+            'û' | 'ù' => 'u',
+            'ô' => 'o',
+            other => other,
+        })
+        .collect();
+    // French words whose first three letters say nothing or the wrong thing in English.
+    let french = match n.as_str() {
+        "juin" => Some(6),
+        "juil" | "juillet" => Some(7),
+        "mai" => Some(5),
+        "fev" | "fevr" | "fevrier" => Some(2),
+        "avr" | "avril" => Some(4),
+        "aout" | "aou" => Some(8),
+        _ => None,
+    };
+    if french.is_some() {
+        return french;
+    }
     let n = n.get(..3)?;
     let m = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -205,5 +230,22 @@ mod tests {
         assert_eq!(month_number("Sept"), Some(9));
         assert_eq!(month_number("Dec"), Some(12));
         assert_eq!(month_number("Xy"), None);
+        assert_eq!(month_number("Jun"), Some(6));
+        assert_eq!(month_number("Jul"), Some(7));
+    }
+
+    #[test]
+    fn french_month_names_and_abbreviations() {
+        let got: Vec<_> = [
+            "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+            "nov.", "déc.",
+        ]
+        .iter()
+        .map(|m| month_number(m))
+        .collect();
+        assert_eq!(got, (1..=12).map(Some).collect::<Vec<_>>());
+        assert_eq!(month_number("Décembre"), Some(12));
+        assert_eq!(month_number("juillet"), Some(7));
+        assert_eq!(month_number("février"), Some(2));
     }
 }

@@ -19,7 +19,9 @@
 //!
 //! Adding a source kind is one file in this folder, one variant of [`SourceKind`] and one arm in
 //! [`SourceKind::parse`] (or [`SourceKind::poll`] when the kind needs requests of its own, such as
-//! API paging). Network politeness (validators, timeouts, size caps, redirects, backoff) is not a
+//! API paging). A kind whose `thread_key` is a reply thread rather than the provider's incident id
+//! says so in [`SourceKind::keys_name_incidents`], so the timeline keeps its keys to the source.
+//! Network politeness (validators, timeouts, size caps, redirects, backoff) is not a
 //! source's business: it lives in [`fetch`], once for all kinds.
 
 use chrono::{DateTime, Utc};
@@ -94,6 +96,11 @@ impl SourceKind {
         SourceKind::IncidentIo,
     ];
 
+    /// The kind configured (and stored) under `name`, if any.
+    pub fn from_name(name: &str) -> Option<SourceKind> {
+        SourceKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The kind's name in the configuration (`kind = "…"`) and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -110,6 +117,28 @@ impl SourceKind {
             SourceKind::Instatus => "instatus",
             SourceKind::IncidentIo => "incident_io",
         }
+    }
+
+    /// The rule id of the statement a source's own status label becomes (`source:<kind>`). Kinds
+    /// reading the same page through different documents share one: both Statuspage kinds are
+    /// `source:statuspage`.
+    pub fn label_rule_id(self) -> String {
+        match self {
+            SourceKind::StatuspageFeed | SourceKind::StatuspageApi => {
+                statuspage_feed::LABEL_RULE_ID.to_string()
+            }
+            other => format!("source:{}", other.as_str()),
+        }
+    }
+
+    /// Whether this kind's `thread_key` is the provider's own incident id, the same whichever of
+    /// the provider's sources carries it (a Statuspage incident code read from the history feed
+    /// or the API), rather than a reply thread that only means something within one source.
+    pub fn keys_name_incidents(self) -> bool {
+        !matches!(
+            self,
+            SourceKind::Feed | SourceKind::MastodonApi | SourceKind::Bluesky
+        )
     }
 
     /// Parses one fetched document of this kind.
@@ -318,6 +347,19 @@ pub enum PollError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_statuspage_kinds_label_as_statuspage() {
+        assert_eq!(
+            SourceKind::StatuspageFeed.label_rule_id(),
+            "source:statuspage"
+        );
+        assert_eq!(
+            SourceKind::StatuspageApi.label_rule_id(),
+            "source:statuspage"
+        );
+        assert_eq!(SourceKind::Instatus.label_rule_id(), "source:instatus");
+    }
 
     #[test]
     fn every_kind_is_configured_by_the_name_it_is_stored_under() {

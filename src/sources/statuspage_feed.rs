@@ -13,7 +13,14 @@
 //! so New Year is right) and its zone is the page's abbreviation (read with
 //! [`dates::resolve_local`], which trusts the item's numeric offset over the abbreviation).
 //! `thread_key` is the incident code from the link (`…/incidents/<code>`), the same id the JSON
-//! API uses, so feed and API posts join. Items come out oldest first.
+//! API uses, so feed and API posts join (the Atom id's number is Statuspage's internal one, not
+//! the API's incident id). Items come out oldest first.
+//!
+//! French pages write their dates day first or month first with French month names
+//! (`17 nov., 11:30 CET`, `nov 17, 11:30 CET`) and French status words ("Enquête en cours",
+//! "Identifié", "Surveillance", "Résolu", "Mise à jour", "Maintenance planifiée", …); both are
+//! read here. A label becomes a statement with rule id [`LABEL_RULE_ID`], for the feed and the
+//! API alike.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -27,10 +34,12 @@ use super::ParseError;
 use crate::model::{FetchedItem, Phase};
 
 /// The update head: `<small>Mon D, HH:MM TZ</small><br><strong>Label</strong> - `, after `<var>`
-/// tags are removed. Tolerates space-padded days, an explicit year, 12-hour clocks, extra spaces.
+/// tags are removed. Tolerates space-padded days, an explicit year, 12-hour clocks, extra spaces,
+/// and French pages: the day first and accented month names (`17 nov., 11:30 CET`,
+/// `nov 17, 11:30 CET`, `3 févr., 09:05 CET`).
 static UPDATE_HEAD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?is)<small>\s*(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:\s*,?\s*(?P<year>\d{4}))?\s*,?\s*(?:-\s*)?(?P<h>\d{1,2}):(?P<m>\d{2})\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?\s*(?P<tz>[A-Za-z]{1,5}|[+-]\d{2}:?\d{2})?\s*</small>\s*(?:<br\s*/?>)?\s*(?:<strong>\s*(?P<label>[^<]{1,40}?)\s*</strong>\s*(?:[-–—]\s*)?)?",
+        r"(?is)<small>\s*(?:(?P<mon>\p{L}{3,9})\.?\s+(?P<day>\d{1,2})|(?P<fday>\d{1,2})\s+(?P<fmon>\p{L}{3,9})\.?)(?:\s*,?\s*(?P<year>\d{4}))?\s*,?\s*(?:-\s*)?(?P<h>\d{1,2}):(?P<m>\d{2})\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?\s*(?P<tz>[A-Za-z]{1,5}|[+-]\d{2}:?\d{2})?\s*</small>\s*(?:<br\s*/?>)?\s*(?:<strong>\s*(?P<label>[^<]{1,40}?)\s*</strong>\s*(?:[-–—]\s*)?)?",
     )
     .expect("valid regex")
 });
@@ -48,10 +57,14 @@ static ENTRY_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<(published|pubDate|updated)>\s*([^<]+?)\s*</").expect("valid regex")
 });
 
+/// The rule id of a Statuspage update's own status word, from the feed or the API alike.
+pub const LABEL_RULE_ID: &str = "source:statuspage";
+
 /// Maps a Statuspage update label to a phase. "Update" (new text, phase unchanged) and unknown
 /// words give `None`; the word is kept in the body either way.
 pub fn label_phase(label: &str) -> Option<Phase> {
-    let l = label.trim().to_ascii_lowercase().replace(['_', '-'], " ");
+    let l = label.trim().to_lowercase().replace(['_', '-'], " ");
+    let l = l.split_whitespace().collect::<Vec<_>>().join(" ");
     Some(match l.as_str() {
         "investigating" => Phase::Investigating,
         "identified" => Phase::Identified,
@@ -62,6 +75,16 @@ pub fn label_phase(label: &str) -> Option<Phase> {
         "in progress" => Phase::MaintenanceStarted,
         "verifying" => Phase::Monitoring,
         "completed" => Phase::MaintenanceCompleted,
+        // French pages.
+        "enquête en cours" | "investigation" | "en cours d'investigation" => Phase::Investigating,
+        "identifié" => Phase::Identified,
+        "surveillance" => Phase::Monitoring,
+        "résolu" => Phase::Resolved,
+        "vérification" => Phase::Monitoring,
+        "maintenance planifiée" | "planifiée" | "planifié" => Phase::MaintenanceScheduled,
+        "maintenance en cours" | "en cours" => Phase::MaintenanceStarted,
+        "maintenance terminée" | "terminée" | "terminé" => Phase::MaintenanceCompleted,
+        // "Update" / "Mise à jour": new text, the phase is unchanged.
         _ => return None,
     })
 }
@@ -132,8 +155,12 @@ fn head_time(
     cap: &regex::Captures<'_>,
     reference: Option<DateTime<FixedOffset>>,
 ) -> Option<DateTime<Utc>> {
-    let month = dates::month_number(&cap["mon"])?;
-    let day: u32 = cap["day"].parse().ok()?;
+    let (mon, day) = match (cap.name("mon"), cap.name("day")) {
+        (Some(mon), Some(day)) => (mon, day),
+        _ => (cap.name("fmon")?, cap.name("fday")?),
+    };
+    let month = dates::month_number(mon.as_str())?;
+    let day: u32 = day.as_str().parse().ok()?;
     let mut hour: u32 = cap["h"].parse().ok()?;
     let minute: u32 = cap["m"].parse().ok()?;
     if let Some(ampm) = cap.name("ampm") {
@@ -288,6 +315,42 @@ mod tests {
         assert_eq!(label_phase("Verifying"), Some(Phase::Monitoring));
         assert_eq!(label_phase("Completed"), Some(Phase::MaintenanceCompleted));
         assert_eq!(label_phase("Update"), None);
+    }
+
+    #[test]
+    fn french_labels_map_to_phases() {
+        assert_eq!(label_phase("Résolu"), Some(Phase::Resolved));
+        assert_eq!(label_phase("Surveillance"), Some(Phase::Monitoring));
+        assert_eq!(label_phase("Identifié"), Some(Phase::Identified));
+        assert_eq!(label_phase("Enquête en cours"), Some(Phase::Investigating));
+        assert_eq!(label_phase("Investigation"), Some(Phase::Investigating));
+        assert_eq!(label_phase("Mise à jour"), None);
+        assert_eq!(
+            label_phase("Maintenance planifiée"),
+            Some(Phase::MaintenanceScheduled)
+        );
+        assert_eq!(
+            label_phase("Maintenance en cours"),
+            Some(Phase::MaintenanceStarted)
+        );
+        assert_eq!(
+            label_phase("Maintenance terminée"),
+            Some(Phase::MaintenanceCompleted)
+        );
+    }
+
+    #[test]
+    fn french_heads_put_the_day_first_or_the_month_first() {
+        let html = "<p><small>17 nov., 11:30 CET</small><br><strong>Résolu</strong> - Incident clos.</p><p><small>nov 17, 10:05 CET</small><br><strong>Enquête en cours</strong> - Nous enquêtons.</p><p><small>3 févr., 09:05 CET</small><br><strong>Mise à jour</strong> - Encore.</p>";
+        let r = dates::parse_with_offset("2026-11-17T11:30:00+01:00");
+        let u = split_updates(html, r);
+        assert_eq!(u.len(), 3);
+        assert_eq!(u[0].at.to_rfc3339(), "2026-11-17T10:30:00+00:00");
+        assert_eq!(u[0].label.as_deref(), Some("Résolu"));
+        assert_eq!(u[1].at.to_rfc3339(), "2026-11-17T09:05:00+00:00");
+        assert_eq!(u[1].text, "Nous enquêtons.");
+        // February is closer in the next year than in this one.
+        assert_eq!(u[2].at.to_rfc3339(), "2027-02-03T08:05:00+00:00");
     }
 
     #[test]

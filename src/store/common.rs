@@ -225,6 +225,21 @@ macro_rules! impl_store_queries {
             let outcome = match existing {
                 None => {
                     let published_at = item.published_at.unwrap_or(fetched_at);
+                    // An item that shows up after later ones of its source (and incident, when it
+                    // has one) were stored by an earlier poll is backfilled.
+                    let later_known: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM posts
+                         WHERE source_id = $1 AND fetched_at < $2 AND published_at > $3
+                           AND ($4 IS NULL OR thread_key = $4)",
+                    )
+                    .bind(source_id)
+                    .bind(fetched_at)
+                    .bind(published_at)
+                    .bind(&item.thread_key)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(q("looking for later posts"))?;
+                    let backfilled = item.backfilled || later_known > 0;
                     let inserted = sqlx::query(
                         "INSERT INTO posts (source_id, external_id, url, published_at, date_known,
                                 fetched_at, updated_at, title, text, body, content_hash, lang,
@@ -246,7 +261,7 @@ macro_rules! impl_store_queries {
                     .bind(&item.lang)
                     .bind(&item.thread_key)
                     .bind(label)
-                    .bind(item.backfilled)
+                    .bind(backfilled)
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(q("inserting a post"))?;
@@ -284,7 +299,7 @@ macro_rules! impl_store_queries {
                             "UPDATE posts SET url = $3, published_at = $4, updated_at = $5,
                                     title = $6, text = $7, body = $8, content_hash = $9,
                                     lang = $10, thread_key = $11, status_label = $12,
-                                    backfilled = $13, version = version + 1
+                                    backfilled = (backfilled OR $13), version = version + 1
                              WHERE id = $1 AND version = $2",
                         )
                         .bind(post_id)
@@ -352,7 +367,8 @@ macro_rules! impl_store_queries {
             let rows = sqlx::query(
                 "SELECT po.id, po.source_id, s.provider_id, po.external_id, po.url,
                         po.published_at, po.fetched_at, po.title, po.text, po.lang,
-                        po.thread_key, po.status_label, po.backfilled, po.version
+                        po.thread_key, po.status_label, po.backfilled, po.version,
+                        s.kind AS source_kind
                  FROM posts po JOIN sources s ON s.id = po.source_id
                  WHERE s.provider_id = $1
                  ORDER BY po.published_at, po.id",
@@ -832,6 +848,7 @@ macro_rules! impl_store_rows {
                 Ok(PostRow {
                     id: r.try_get("id")?,
                     source_id: r.try_get("source_id")?,
+                    source_kind: r.try_get("source_kind")?,
                     provider_id: r.try_get("provider_id")?,
                     external_id: r.try_get("external_id")?,
                     url: r.try_get("url")?,

@@ -126,6 +126,8 @@ impl SaveOutcome {
 pub struct PostRow {
     pub id: i64,
     pub source_id: i64,
+    /// The source's kind (`statuspage_api`, `mastodon_api`, …, or `import`).
+    pub source_kind: String,
     pub provider_id: i64,
     pub external_id: String,
     pub url: Option<String>,
@@ -247,7 +249,9 @@ pub trait Store: Send + Sync {
     async fn record_poll(&self, poll: &PollRecord) -> Result<()>;
 
     /// Stores an item of a source: new post, nothing (same content hash), or a new version.
-    /// `fetched_at` stands in for a missing `published_at` on first sight.
+    /// `fetched_at` stands in for a missing `published_at` on first sight. A new item published
+    /// before an item of the same source (and `thread_key`) stored by an earlier poll is stored
+    /// `backfilled`; an edit never clears the flag.
     async fn save_item(
         &self,
         source_id: i64,
