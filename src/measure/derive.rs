@@ -446,3 +446,106 @@ pub fn scorecard(derived: &Derived, since: DateTime<Utc>) -> Scorecard {
             .then(|| claims.iter().filter(|&&o| o).count() as f64 / claims.len() as f64),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(m: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 17, 9, 0, 0).unwrap() + Duration::minutes(m)
+    }
+
+    fn samples(target_id: i64, oks: &[bool]) -> Vec<Sample> {
+        oks.iter()
+            .enumerate()
+            .map(|(i, &ok)| Sample {
+                target_id,
+                at: t(i as i64),
+                ok,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_lost_probe_is_no_outage_but_two_are() {
+        let s = samples(1, &[true, false, true, false, false, true]);
+        let w = target_outages(&s, 2);
+        assert_eq!(w.len(), 1);
+        assert_eq!((w[0].started_at, w[0].ended_at), (t(3), Some(t(5))));
+        assert_eq!(target_outages(&s, 1).len(), 2);
+    }
+
+    #[test]
+    fn a_target_still_down_has_an_open_outage() {
+        let w = target_outages(&samples(1, &[true, false, false, false]), 2);
+        assert_eq!(w[0].ended_at, None);
+        let merged = measured_outages(&w, &[]);
+        assert_eq!(merged[0].ended_at, None);
+    }
+
+    #[test]
+    fn overlapping_target_outages_make_one_provider_outage() {
+        let mut s = samples(1, &[true, false, false, false, true, true]);
+        s.extend(samples(2, &[true, true, false, false, false, true]));
+        let d = derive(&s, &[], &DeriveSettings::default(), t(10));
+        assert_eq!(d.outages.len(), 1);
+        assert_eq!(
+            (d.outages[0].started_at, d.outages[0].ended_at),
+            (t(1), Some(t(5)))
+        );
+        assert_eq!(d.outages[0].targets_down, 2);
+        assert_eq!(d.outages[0].min_share_up, Some(0.0));
+        // Minute 3: both down; minute 4: one back.
+        let at = |m| {
+            d.minutes
+                .iter()
+                .find(|x| x.minute == t(m))
+                .unwrap()
+                .share_up()
+        };
+        assert_eq!((at(0), at(3), at(4), at(5)), (100.0, 0.0, 50.0, 100.0));
+    }
+
+    #[test]
+    fn a_stale_target_is_not_counted() {
+        let mut s = samples(1, &[true; 30]);
+        s.push(Sample {
+            target_id: 2,
+            at: t(0),
+            ok: false,
+        });
+        let m = minutes(&s, Duration::minutes(10));
+        assert_eq!(m[0].targets, 2);
+        assert_eq!(m[20].targets, 1, "target 2 said nothing for 20 minutes");
+    }
+
+    #[test]
+    fn an_incident_far_from_any_outage_stays_unmatched_and_the_outage_unacknowledged() {
+        let inc = IncidentRow {
+            id: 7,
+            provider_id: 1,
+            provider: "p".into(),
+            key: "k".into(),
+            title: None,
+            started_at: t(600),
+            ended_at: Some(t(660)),
+            last_phase: Some(Phase::Resolved),
+        };
+        let outages = vec![MeasuredOutage {
+            started_at: t(0),
+            ended_at: Some(t(30)),
+            targets_down: 1,
+            min_share_up: Some(50.0),
+        }];
+        let m = match_incidents(&[(inc, Vec::new())], &outages, Duration::hours(2), t(700));
+        assert_eq!(m[0].outage, None);
+        assert_eq!(m[0].ack_delay_secs, None);
+        let d = Derived {
+            outages,
+            incidents: m,
+            ..Derived::default()
+        };
+        assert_eq!(scorecard(&d, t(-10)).unacknowledged_share, Some(1.0));
+    }
+}
