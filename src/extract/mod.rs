@@ -160,6 +160,8 @@ const LANG_SAMPLE_BYTES: usize = 400;
 #[derive(Debug, Clone)]
 pub struct Extractor {
     packs: Vec<Pack>,
+    /// Chooses among the packs' languages when a source does not say; built once.
+    detector: Option<whatlang::Detector>,
 }
 
 impl Extractor {
@@ -222,7 +224,12 @@ impl Extractor {
                 .collect();
             packs.push(Pack::new(&lang, rules)?);
         }
-        Ok(Extractor { packs })
+        let allow: Vec<whatlang::Lang> = packs
+            .iter()
+            .filter_map(|p| whatlang::Lang::from_code(iso639_3(&p.lang)))
+            .collect();
+        let detector = (allow.len() > 1).then(|| whatlang::Detector::with_allowlist(allow));
+        Ok(Extractor { packs, detector })
     }
 
     /// Languages with rules.
@@ -241,13 +248,7 @@ impl Extractor {
         if let Some(l) = configured {
             return l.to_ascii_lowercase();
         }
-        let allow: Vec<whatlang::Lang> = self
-            .packs
-            .iter()
-            .filter_map(|p| whatlang::Lang::from_code(iso639_3(&p.lang)))
-            .collect();
-        if allow.len() > 1 {
-            let detector = whatlang::Detector::with_allowlist(allow);
+        if let Some(detector) = &self.detector {
             // A post's language shows in its first sentences; trigram statistics over a long
             // status update cost more than every rule together.
             let mut cut = text.len().min(LANG_SAMPLE_BYTES);
