@@ -103,6 +103,10 @@ pub struct MeasureConfig {
     /// Window of the provider scorecards.
     #[serde(with = "humantime_serde")]
     pub scorecard_window: Duration,
+    /// How far back each derivation recomputes outages and minutes (older ones are kept as
+    /// derived); incidents and claims are always measured again.
+    #[serde(with = "humantime_serde")]
+    pub derive_horizon: Duration,
 }
 
 impl Default for MeasureConfig {
@@ -112,6 +116,7 @@ impl Default for MeasureConfig {
             stale_after: Duration::from_secs(600),
             match_window: Duration::from_secs(7200),
             scorecard_window: Duration::from_secs(90 * 86400),
+            derive_horizon: Duration::from_secs(7 * 86400),
         }
     }
 }

@@ -279,6 +279,8 @@ pub async fn run(
         };
         t += chrono::Duration::minutes(step);
     }
+    // The story lies in the past: derive over all of it (a worker derives a recent window).
+    pipeline.derive_measures_from(provider_id, None).await?;
     writeln!(
         out,
         "  probes   {} sites × {rounds} rounds on the story's clock ({down} failed)\n",

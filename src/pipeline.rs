@@ -382,17 +382,59 @@ impl Pipeline {
         Ok(ids.len())
     }
 
-    /// Recomputes what is measured against what is claimed for a provider: outage windows,
-    /// minutes, measured outages, incident delays, restored claims.
+    /// Recomputes what is measured against what is claimed for a provider, over the recent
+    /// window (`[measure] derive_horizon`, moved back over any outage still running then):
+    /// outage windows, minutes, measured outages; and every incident's delays and claims.
     pub async fn derive_measures(&self, provider_id: i64) -> Result<Derived, PipelineError> {
-        let derived = self.compute_measures(provider_id).await?;
+        let from = Utc::now()
+            - chrono::Duration::from_std(self.measure.derive_horizon)
+                .unwrap_or(chrono::Duration::MAX);
+        self.derive_measures_from(provider_id, Some(from)).await
+    }
+
+    /// Like [`Pipeline::derive_measures`] from a given time (`None`: the whole history).
+    pub async fn derive_measures_from(
+        &self,
+        provider_id: i64,
+        from: Option<DateTime<Utc>>,
+    ) -> Result<Derived, PipelineError> {
+        let derived = self.compute_measures_from(provider_id, from).await?;
         self.store.replace_measures(provider_id, &derived).await?;
         Ok(derived)
     }
 
-    /// What `derive_measures` would store, without storing it.
+    /// What `derive_measures_from(provider, None)` would store, without storing it.
     pub async fn compute_measures(&self, provider_id: i64) -> Result<Derived, PipelineError> {
-        let samples = self.store.samples(provider_id).await?;
+        self.compute_measures_from(provider_id, None).await
+    }
+
+    async fn compute_measures_from(
+        &self,
+        provider_id: i64,
+        from: Option<DateTime<Utc>>,
+    ) -> Result<Derived, PipelineError> {
+        let settings = self.measure.derive_settings();
+        // Move the window's start back until no stored outage is still running there, so that
+        // nothing is cut in two.
+        let mut from = from;
+        if let Some(mut f) = from {
+            while let Some(s) = self.store.outage_start_overlapping(provider_id, f).await? {
+                if s >= f {
+                    break;
+                }
+                f = s;
+            }
+            from = Some(f);
+        }
+        // Samples a little before the window, so its first minutes know each target's state.
+        let samples = self
+            .store
+            .samples(provider_id, from.map(|f| f - settings.stale_after))
+            .await?;
+        let stored = match from {
+            Some(f) => self.store.outages_before(provider_id, f).await?,
+            None => Vec::new(),
+        };
         let provider = self
             .store
             .providers()
@@ -400,19 +442,37 @@ impl Pipeline {
             .into_iter()
             .find(|p| p.id == provider_id);
         let mut incidents = Vec::new();
+        let mut old_minutes = Vec::new();
         if let Some(p) = provider {
             for inc in self.store.incidents(Some(&p.name)).await? {
                 let events = self.store.incident_events(inc.id).await?;
+                // Restored claims made before the window are checked against stored minutes.
+                if let Some(f) = from {
+                    for e in events.iter().filter(|e| e.event.restored_pct.is_some()) {
+                        use chrono::DurationRound;
+                        let m = e
+                            .event
+                            .at
+                            .duration_trunc(chrono::Duration::minutes(1))
+                            .unwrap_or(e.event.at);
+                        if m < f {
+                            old_minutes
+                                .extend(self.store.provider_minutes(provider_id, m, m).await?);
+                        }
+                    }
+                }
                 incidents.push((inc, events));
             }
         }
-        let derived = measure_derive::derive(
+        Ok(measure_derive::derive_window(
             &samples,
+            from,
+            stored,
+            old_minutes,
             &incidents,
-            &self.measure.derive_settings(),
+            &settings,
             Utc::now(),
-        );
-        Ok(derived)
+        ))
     }
 
     /// Stores observations of a provider's targets (each once) and re-derives its measures.
@@ -428,7 +488,13 @@ impl Pipeline {
             .save_observations(provider_id, observations, origin)
             .await?;
         if new > 0 {
-            self.derive_measures(provider_id).await?;
+            // Imported history may lie before the usual window: derive from its start.
+            let horizon = Utc::now()
+                - chrono::Duration::from_std(self.measure.derive_horizon)
+                    .unwrap_or(chrono::Duration::MAX);
+            let earliest = observations.iter().map(|o| o.at).min();
+            let from = earliest.map_or(horizon, |e| e.min(horizon));
+            self.derive_measures_from(provider_id, Some(from)).await?;
         }
         Ok(new)
     }

@@ -116,6 +116,28 @@ async fn claims_stand_beside_measurements(db_url: &str) {
         .unwrap();
     assert_eq!(minutes.len(), 1);
     assert_eq!((minutes[0].targets, minutes[0].up), (10, 6));
+    // A worker derives a recent window only; what lies before stays as derived, and each
+    // incident is measured again against old and new outages alike. Windows starting before,
+    // inside and after the outage all give what the whole history gives.
+    let whole = store.claims_vs_measured(Some("hebergeur")).await.unwrap();
+    for from in [
+        paris(8, 0),
+        paris(12, 0),
+        paris(16, 0),
+        Utc::now() - Duration::days(7),
+    ] {
+        p.derive_measures_from(pid, Some(from)).await.unwrap();
+        assert_eq!(
+            store.claims_vs_measured(Some("hebergeur")).await.unwrap(),
+            whole,
+            "window from {from}"
+        );
+        let minutes = store
+            .provider_minutes(pid, paris(1, 0) - Duration::days(2), paris(23, 0))
+            .await
+            .unwrap();
+        assert_eq!(minutes.len(), 19 * 60 + 1, "window from {from}");
+    }
     let derived = p.derive_measures(pid).await.unwrap();
     assert_eq!(derived.restored_claims.len(), 1);
     let claim = &derived.restored_claims[0];

@@ -124,6 +124,11 @@ pub struct Derived {
     pub outages: Vec<MeasuredOutage>,
     pub incidents: Vec<IncidentMeasure>,
     pub restored_claims: Vec<RestoredClaim>,
+    /// Start of the recomputed window (`None`: the whole history). Target outages, minutes and
+    /// measured outages before it are already stored and stay as they are.
+    pub from: Option<DateTime<Utc>>,
+    /// Ids of the stored outages that open `outages` (they are not stored again).
+    pub stored_outages: Vec<i64>,
 }
 
 /// Outage windows of one target; `samples` in time order, all of that target.
@@ -364,22 +369,63 @@ pub fn derive(
     settings: &DeriveSettings,
     now: DateTime<Utc>,
 ) -> Derived {
+    derive_window(
+        samples,
+        None,
+        Vec::new(),
+        Vec::new(),
+        incidents,
+        settings,
+        now,
+    )
+}
+
+/// What is already stored before a window, for [`derive_window`].
+pub type StoredOutage = (i64, MeasuredOutage);
+
+/// Derives a provider's measures over the window from `from` on, so that a worker running for
+/// months does not re-read its whole history: `samples` start a little before `from` (so that
+/// the first minutes know each target's state), `stored` are the measured outages that started
+/// before `from` (none may still be running at `from`: the caller moves `from` back until none
+/// is), and `old_minutes` the stored minutes at which older incidents claimed a restored share.
+/// Every incident is measured again, against old and new outages alike.
+pub fn derive_window(
+    samples: &[Sample],
+    from: Option<DateTime<Utc>>,
+    stored: Vec<StoredOutage>,
+    old_minutes: Vec<Minute>,
+    incidents: &[(IncidentRow, Vec<EventRow>)],
+    settings: &DeriveSettings,
+    now: DateTime<Utc>,
+) -> Derived {
     let mut sorted = samples.to_vec();
     sorted.sort_by_key(|s| (s.target_id, s.at));
     let mut target_windows = Vec::new();
     for chunk in sorted.chunk_by(|a, b| a.target_id == b.target_id) {
         target_windows.extend(target_outages(chunk, settings.debounce));
     }
-    let minutes = minutes(&sorted, settings.stale_after);
-    let outages = measured_outages(&target_windows, &minutes);
+    let mut minutes = minutes(&sorted, settings.stale_after);
+    if let Some(from) = from {
+        target_windows.retain(|w| w.started_at >= from);
+        minutes.retain(|m| m.minute >= from);
+    }
+    let stored_outages: Vec<i64> = stored.iter().map(|(id, _)| *id).collect();
+    let mut outages: Vec<MeasuredOutage> = stored.into_iter().map(|(_, o)| o).collect();
+    outages.extend(measured_outages(&target_windows, &minutes));
     let incident_measures = match_incidents(incidents, &outages, settings.match_window, now);
-    let claims = restored_claims(incidents, &minutes);
+    let mut claim_minutes = old_minutes;
+    claim_minutes.extend(minutes.iter().cloned());
+    claim_minutes.sort_by_key(|m| m.minute);
+    claim_minutes.dedup_by_key(|m| m.minute);
+    let claims = restored_claims(incidents, &claim_minutes);
     Derived {
         target_outages: target_windows,
         minutes,
         outages,
         incidents: incident_measures,
         restored_claims: claims,
+        from,
+        stored_outages,
     }
 }
 

@@ -589,13 +589,19 @@ macro_rules! impl_store_queries {
             Ok(new)
         }
 
-        async fn samples(&self, provider_id: i64) -> Result<Vec<Sample>> {
+        async fn samples(
+            &self,
+            provider_id: i64,
+            since: Option<DateTime<Utc>>,
+        ) -> Result<Vec<Sample>> {
             let rows = sqlx::query(
                 "SELECT o.target_id, o.at, o.ok FROM observations o
                  JOIN targets t ON t.id = o.target_id
-                 WHERE t.provider_id = $1 ORDER BY o.target_id, o.at",
+                 WHERE t.provider_id = $1 AND ($2 IS NULL OR o.at >= $2)
+                 ORDER BY o.target_id, o.at",
             )
             .bind(provider_id)
+            .bind(since)
             .fetch_all(&self.pool)
             .await
             .map_err(q("reading observations"))?;
@@ -611,6 +617,53 @@ macro_rules! impl_store_queries {
                 .map_err(q("decoding an observation"))
         }
 
+        async fn outage_start_overlapping(
+            &self,
+            provider_id: i64,
+            at: DateTime<Utc>,
+        ) -> Result<Option<DateTime<Utc>>> {
+            let row = sqlx::query(
+                "SELECT MIN(started_at) AS s FROM measured_outages
+                 WHERE provider_id = $1 AND (ended_at IS NULL OR ended_at >= $2)",
+            )
+            .bind(provider_id)
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("reading measured outages"))?;
+            row.try_get("s").map_err(q("decoding an outage start"))
+        }
+
+        async fn outages_before(
+            &self,
+            provider_id: i64,
+            before: DateTime<Utc>,
+        ) -> Result<Vec<StoredOutage>> {
+            let rows = sqlx::query(
+                "SELECT id, started_at, ended_at, targets_down, min_share_up FROM measured_outages
+                 WHERE provider_id = $1 AND started_at < $2 ORDER BY started_at, id",
+            )
+            .bind(provider_id)
+            .bind(before)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading measured outages"))?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("id")?,
+                        MeasuredOutage {
+                            started_at: r.try_get("started_at")?,
+                            ended_at: r.try_get("ended_at")?,
+                            targets_down: r.try_get::<i64, _>("targets_down")? as usize,
+                            min_share_up: r.try_get("min_share_up")?,
+                        },
+                    ))
+                })
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+                .map_err(q("decoding a measured outage"))
+        }
+
         async fn replace_measures(&self, provider_id: i64, d: &Derived) -> Result<()> {
             let mut tx = self.pool.begin_with($begin).await.map_err(q("starting a transaction"))?;
             for sql in [
@@ -618,13 +671,15 @@ macro_rules! impl_store_queries {
                     (SELECT id FROM incidents WHERE provider_id = $1)",
                 "DELETE FROM incident_measures WHERE incident_id IN
                     (SELECT id FROM incidents WHERE provider_id = $1)",
-                "DELETE FROM measured_outages WHERE provider_id = $1",
-                "DELETE FROM provider_minutes WHERE provider_id = $1",
+                "DELETE FROM measured_outages WHERE provider_id = $1
+                    AND ($2 IS NULL OR started_at >= $2)",
+                "DELETE FROM provider_minutes WHERE provider_id = $1 AND ($2 IS NULL OR minute >= $2)",
                 "DELETE FROM target_outages WHERE target_id IN
-                    (SELECT id FROM targets WHERE provider_id = $1)",
+                    (SELECT id FROM targets WHERE provider_id = $1) AND ($2 IS NULL OR started_at >= $2)",
             ] {
                 sqlx::query(sql)
                     .bind(provider_id)
+                    .bind(d.from)
                     .execute(&mut *tx)
                     .await
                     .map_err(q("clearing derived measures"))?;
@@ -661,8 +716,8 @@ macro_rules! impl_store_queries {
                     .await
                     .map_err(q("inserting minutes"))?;
             }
-            let mut outage_ids = Vec::with_capacity(d.outages.len());
-            for o in &d.outages {
+            let mut outage_ids = d.stored_outages.clone();
+            for o in &d.outages[d.stored_outages.len()..] {
                 let row = sqlx::query(
                     "INSERT INTO measured_outages (provider_id, started_at, ended_at, duration_secs,
                             targets_down, min_share_up) VALUES ($1, $2, $3, $4, $5, $6)

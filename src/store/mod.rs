@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::measure::derive::{Derived, Minute, Sample};
+use crate::measure::derive::{Derived, MeasuredOutage, Minute, Sample, StoredOutage};
 use crate::measure::{Observation, Origin};
 use crate::model::{FetchedItem, Phase, Statement};
 
@@ -292,10 +292,26 @@ pub trait Store: Send + Sync {
         origin: Origin,
     ) -> Result<usize>;
 
-    /// Every observation of a provider's targets, reduced for derivation.
-    async fn samples(&self, provider_id: i64) -> Result<Vec<Sample>>;
+    /// The observations of a provider's targets (from `since` on, or all), reduced for
+    /// derivation.
+    async fn samples(&self, provider_id: i64, since: Option<DateTime<Utc>>) -> Result<Vec<Sample>>;
 
-    /// Replaces what was derived for a provider (outages, minutes, incident measures, claims).
+    /// The earliest start of a stored measured outage still running at `at` or ended after it.
+    async fn outage_start_overlapping(
+        &self,
+        provider_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>>;
+
+    /// Stored measured outages that started before `before`, oldest first, with their ids.
+    async fn outages_before(
+        &self,
+        provider_id: i64,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<StoredOutage>>;
+
+    /// Replaces what was derived for a provider: from `derived.from` on for outages and minutes
+    /// (everything when `None`), and every incident measure and restored claim.
     async fn replace_measures(&self, provider_id: i64, derived: &Derived) -> Result<()>;
 
     /// The stored share-up minutes of a provider between two times.
