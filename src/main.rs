@@ -192,6 +192,9 @@ enum DbCommand {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // `statustrail extract … | head` ends quietly, as a Unix filter should, instead of panicking
+    // on the closed pipe.
+    sigpipe::reset();
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Demo { .. } => "warn",
