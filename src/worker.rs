@@ -44,7 +44,7 @@ pub async fn run(
         "worker started"
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let probing = spawn_probing(pipeline.clone(), stop_rx);
+    let probing = spawn_probing(pipeline.clone(), worker_id.clone(), stop_rx);
     loop {
         let now = Utc::now();
         let rows = pipeline.store.sources().await?;
@@ -112,20 +112,40 @@ pub async fn run(
 
 /// Starts one probing task per target and the task that derives measures of providers with
 /// new observations. They all end when `stop` turns true.
-fn spawn_probing(pipeline: Arc<Pipeline>, stop: tokio::sync::watch::Receiver<bool>) -> JoinSet<()> {
+fn spawn_probing(
+    pipeline: Arc<Pipeline>,
+    worker_id: String,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> JoinSet<()> {
     let dirty: Arc<Mutex<HashSet<i64>>> = Arc::default();
     let mut set = JoinSet::new();
     for t in pipeline.targets.clone() {
         let (p, dirty, mut stop) = (pipeline.clone(), dirty.clone(), stop.clone());
+        let worker_id = worker_id.clone();
+        // The claim outlives two intervals: the holder renews it at every probe, and another
+        // worker takes the target over when the holder is gone.
+        let lease = chrono::Duration::from_std(t.config.interval * 2 + t.config.timeout)
+            .unwrap_or(chrono::Duration::minutes(5));
         set.spawn(async move {
             loop {
-                let o = p.prober.probe(&t.config).await;
-                let pid = t.provider.row.id;
-                match p.store.save_observations(pid, &[o], Origin::Probe).await {
-                    Ok(_) => {
-                        dirty.lock().expect("dirty set").insert(pid);
+                let now = Utc::now();
+                let mine = p
+                    .store
+                    .claim_target(t.id, &worker_id, now, now + lease)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::error!(target = %t.config.name, error = %e, "claiming a target failed");
+                        false
+                    });
+                if mine {
+                    let o = p.prober.probe(&t.config).await;
+                    let pid = t.provider.row.id;
+                    match p.store.save_observations(pid, &[o], Origin::Probe).await {
+                        Ok(_) => {
+                            dirty.lock().expect("dirty set").insert(pid);
+                        }
+                        Err(e) => tracing::error!(target = %t.config.name, error = %e, "storing a probe failed"),
                     }
-                    Err(e) => tracing::error!(target = %t.config.name, error = %e, "storing a probe failed"),
                 }
                 let wait = next_poll_delay(t.config.interval, 0, None, t.config.interval);
                 tokio::select! {

@@ -268,6 +268,48 @@ async fn hostile_text_is_stored_intact_or_cleaned_never_lost(store: &dyn Store) 
     );
 }
 
+async fn probe_targets_are_claimed_by_one_worker_at_a_time(store: &dyn Store) {
+    let (provider, _) = setup(store).await;
+    let target = store
+        .upsert_target(
+            provider,
+            "quotidien",
+            Some("https://quotidien.example/"),
+            Some(60),
+        )
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let lease = Duration::minutes(3);
+    assert!(store
+        .claim_target(target, "w1", now, now + lease)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .claim_target(target, "w2", now, now + lease)
+            .await
+            .unwrap(),
+        "a live claim keeps the other worker off"
+    );
+    let soon = now + Duration::minutes(1);
+    assert!(
+        store
+            .claim_target(target, "w1", soon, soon + lease)
+            .await
+            .unwrap(),
+        "the holder renews its claim"
+    );
+    let later = soon + Duration::minutes(4);
+    assert!(
+        store
+            .claim_target(target, "w2", later, later + lease)
+            .await
+            .unwrap(),
+        "a lapsed claim is taken over"
+    );
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -301,4 +343,5 @@ contract!(
     incidents_keep_their_ids_across_rebuilds,
     polls_are_logged_and_sources_claimed_by_one_worker,
     hostile_text_is_stored_intact_or_cleaned_never_lost,
+    probe_targets_are_claimed_by_one_worker_at_a_time,
 );

@@ -529,6 +529,28 @@ macro_rules! impl_store_queries {
             row.try_get("id").map_err(q("decoding a target id"))
         }
 
+        async fn claim_target(
+            &self,
+            target_id: i64,
+            worker: &str,
+            now: DateTime<Utc>,
+            lease_until: DateTime<Utc>,
+        ) -> Result<bool> {
+            let done = sqlx::query(
+                "UPDATE targets SET claimed_by = $2, claimed_until = $4
+                 WHERE id = $1
+                   AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_by = $2)",
+            )
+            .bind(target_id)
+            .bind(worker)
+            .bind(now)
+            .bind(lease_until)
+            .execute(&self.pool)
+            .await
+            .map_err(q("claiming a target"))?;
+            Ok(done.rows_affected() == 1)
+        }
+
         async fn save_observations(
             &self,
             provider_id: i64,

@@ -283,6 +283,17 @@ pub trait Store: Send + Sync {
         interval_secs: Option<i64>,
     ) -> Result<i64>;
 
+    /// Claims a probe target for one worker until `lease_until`: `true` when this worker holds
+    /// it (a fresh claim or its own, renewed), `false` while another worker's claim is live.
+    /// Several workers sharing a database probe each target once, not once each.
+    async fn claim_target(
+        &self,
+        target_id: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool>;
+
     /// Stores observations of a provider's targets (targets unknown by name are created),
     /// each (target, time, origin) once. Returns how many were new.
     async fn save_observations(
