@@ -154,7 +154,7 @@ pub(crate) enum HitValue {
 }
 
 /// How much of a post language detection reads.
-const LANG_SAMPLE_BYTES: usize = 400;
+const LANG_SAMPLE_BYTES: usize = 160;
 
 /// All rules of all packs, compiled once.
 #[derive(Debug, Clone)]
