@@ -507,6 +507,11 @@ fn extract_with(
         }
     }
     kept.sort_by_key(|h| h.start);
+    // A weak phase speaks only when no other rule names one in the post.
+    let is_phase = |h: &Hit| matches!(h.value, HitValue::Yield(Yield::Phase(_)));
+    if kept.iter().any(|h| is_phase(h) && !pack.rules[h.rule].weak) {
+        kept.retain(|h| !(is_phase(h) && pack.rules[h.rule].weak));
+    }
     // One statement per yield per sentence: "incident clos, services rétablis" is one resolution.
     let mut seen: Vec<((usize, usize), Yield)> = Vec::new();
     let mut out = Vec::new();

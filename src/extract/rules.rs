@@ -75,6 +75,9 @@ struct RawRule {
     yields: String,
     #[serde(default)]
     priority: i32,
+    /// A weak phase speaks only when nothing else in the post names a phase.
+    #[serde(default)]
+    weak: bool,
     regex: Vec<String>,
     #[serde(default)]
     unless: Vec<String>,
@@ -110,6 +113,9 @@ pub struct Rule {
     pub lang: String,
     pub yields: RuleYield,
     pub priority: i32,
+    /// A weak phase (a retrospective "from 17:39 to 18:12 UTC … was down" reads as resolved)
+    /// is dropped when any other rule finds a phase in the same post ("… we are monitoring").
+    pub weak: bool,
     pub regexes: Vec<Regex>,
     /// Guards looked for in the clause before the match.
     pub unless: Vec<Regex>,
@@ -237,6 +243,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<Vec<Rule>, RulesError> {
             lang: file.lang.clone(),
             yields,
             priority: raw.priority,
+            weak: raw.weak,
             regexes,
             unless,
             unless_after,
