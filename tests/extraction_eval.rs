@@ -48,12 +48,12 @@ fn statuspage_updates_resolved_is_found_and_never_invented() {
     let all = labels("statuspage_labels.jsonl");
     let r = report("Statuspage updates, all providers", &all, Some("en"));
     assert!(
-        r.resolved.recall().unwrap() >= 0.91,
+        r.resolved.recall().unwrap() >= 0.92,
         "resolved recall {:?}",
         r.resolved.recall()
     );
     assert!(
-        r.false_resolved_rate() < 0.003,
+        r.false_resolved_rate() < 0.002,
         "false resolved {}",
         r.false_resolved_rate()
     );
@@ -72,7 +72,7 @@ fn well_labelled_providers_phases_are_read_from_the_prose() {
         Some("en"),
     );
     assert!(
-        r.carried_accuracy() >= 0.86,
+        r.carried_accuracy() >= 0.88,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -93,14 +93,14 @@ fn french_posts_phases_and_percentages() {
         .get(&Phase::Recovering)
         .and_then(|c| c.recall())
         .unwrap_or(0.0);
-    assert!(recovering >= 0.95, "recovering recall {recovering}");
+    assert!(recovering >= 0.97, "recovering recall {recovering}");
     assert!(
-        r.restored.recall().unwrap_or(0.0) >= 0.95,
+        r.restored.recall().unwrap_or(0.0) >= 0.99,
         "restored % recall {:?}",
         r.restored.recall()
     );
     assert!(
-        r.affected.recall().unwrap_or(0.0) >= 0.95,
+        r.affected.recall().unwrap_or(0.0) >= 0.99,
         "affected % recall {:?}",
         r.affected.recall()
     );
@@ -115,7 +115,7 @@ fn french_posts_phases_and_percentages() {
 fn the_rule_set_never_changes_what_the_rules_find() {
     let x = Extractor::bundled().expect("bundled rules");
     let mut texts: Vec<(String, Option<String>)> = Vec::new();
-    for f in ["statuspage_labels.jsonl", "fr_posts.jsonl", "fr_real.jsonl"] {
+    for f in ["statuspage_labels.jsonl", "fr_posts.jsonl", "fr_real.jsonl", "fr_dev.jsonl"] {
         texts.extend(labels(f).into_iter().map(|l| (l.text, l.lang)));
     }
     let mut differ = 0;
@@ -136,9 +136,44 @@ fn the_rule_set_never_changes_what_the_rules_find() {
 }
 
 #[test]
+fn french_dev_half_the_rules_were_tuned_on() {
+    // The dev half of the blind set: its misses were read while generalising the rules (like
+    // fr_posts.jsonl, a training score). See docs/extraction.md.
+    let r = report("French dev half", &labels("fr_dev.jsonl"), None);
+    assert!(
+        r.state_accuracy() >= 0.99,
+        "accuracy {}",
+        r.state_accuracy()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.01,
+        "false resolved {}",
+        r.false_resolved_rate()
+    );
+}
+
+#[test]
 fn french_held_out_posts_the_rules_were_not_written_on() {
-    let r = report("French held-out test half", &labels("fr_test.jsonl"), None);
-    // An honest estimate of how the French rules carry over to new wording; see docs/extraction.md.
-    assert!(r.state_accuracy() >= 0.55, "accuracy {}", r.state_accuracy());
-    assert!(r.false_resolved_rate() < 0.02, "false resolved {}", r.false_resolved_rate());
+    // The test half: only its aggregate is ever printed, never its texts or misses, so that rules
+    // are not written against it. An honest estimate of how the French rules carry over to new
+    // wording; see docs/extraction.md.
+    let x = Extractor::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns"))
+        .expect("rules in patterns/");
+    let r = evaluate(&x, &labels("fr_test.jsonl"), None);
+    println!("== French held-out test half (aggregate only)\n{r}");
+    assert!(
+        r.state_accuracy() >= 0.70,
+        "accuracy {}",
+        r.state_accuracy()
+    );
+    assert!(
+        r.resolved.recall().unwrap_or(0.0) >= 0.70,
+        "resolved recall {:?}",
+        r.resolved.recall()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.02,
+        "false resolved {}",
+        r.false_resolved_rate()
+    );
 }
