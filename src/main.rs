@@ -178,7 +178,8 @@ enum PatternsCommand {
         /// Language of every post (detected per post otherwise).
         #[arg(long)]
         lang: Option<String>,
-        /// Also list every post whose state the rules got wrong.
+        /// Also list every post whose state the rules got wrong, and every false "resolved"
+        /// (leave it off on a held-out set: it prints the texts).
         #[arg(long)]
         misses: bool,
     },
@@ -448,14 +449,14 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             let report = eval::evaluate(&extractor, &labels, lang.as_deref());
             print!("{report}");
-            for m in &report.false_resolved {
-                println!(
-                    "false resolved\t{}\t{}",
-                    m.id,
-                    m.text.replace(char::is_whitespace, " ")
-                );
-            }
             if misses {
+                for m in &report.false_resolved {
+                    println!(
+                        "false resolved\t{}\t{}",
+                        m.id,
+                        m.text.replace(char::is_whitespace, " ")
+                    );
+                }
                 for m in &report.misses {
                     let name =
                         |p: Option<statustrail::model::Phase>| p.map_or("none", |p| p.as_str());

@@ -45,18 +45,27 @@ fn report(title: &str, labels: &[Labelled], lang: Option<&str>) -> EvalReport {
 
 #[test]
 fn statuspage_updates_resolved_is_found_and_never_invented() {
-    let all = labels("statuspage_labels.jsonl");
-    let r = report("Statuspage updates, all providers", &all, Some("en"));
+    // The targets, on the Atlassian Statuspage updates (GitHub, DigitalOcean, Oracle
+    // Cloud): resolved recall at least 97 %, false "resolved" under 0.5 %.
+    let (atlassian, other): (Vec<Labelled>, Vec<Labelled>) = labels("statuspage_labels.jsonl")
+        .into_iter()
+        .partition(|l| l.group.as_deref() != Some("datocms"));
+    let r = report("Atlassian Statuspage updates", &atlassian, Some("en"));
     assert!(
-        r.resolved.recall().unwrap() >= 0.92,
+        r.resolved.recall().unwrap() >= 0.97,
         "resolved recall {:?}",
         r.resolved.recall()
     );
     assert!(
-        r.false_resolved_rate() < 0.002,
+        r.false_resolved_rate() < 0.005,
         "false resolved {}",
         r.false_resolved_rate()
     );
+    // DatoCMS's own status site labels component-level returns "resolved": reported, with a
+    // floor at today's figures (docs/extraction.md).
+    let r = report("DatoCMS status-site updates", &other, Some("en"));
+    assert!(r.resolved.recall().unwrap() >= 0.6);
+    assert!(r.false_resolved_rate() < 0.01);
 }
 
 #[test]
@@ -115,7 +124,12 @@ fn french_posts_phases_and_percentages() {
 fn the_rule_set_never_changes_what_the_rules_find() {
     let x = Extractor::bundled().expect("bundled rules");
     let mut texts: Vec<(String, Option<String>)> = Vec::new();
-    for f in ["statuspage_labels.jsonl", "fr_posts.jsonl", "fr_real.jsonl", "fr_dev.jsonl"] {
+    for f in [
+        "statuspage_labels.jsonl",
+        "fr_posts.jsonl",
+        "fr_real.jsonl",
+        "fr_dev.jsonl",
+    ] {
         texts.extend(labels(f).into_iter().map(|l| (l.text, l.lang)));
     }
     let mut differ = 0;
