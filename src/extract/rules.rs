@@ -262,6 +262,9 @@ fn build(pattern: &str) -> Result<Regex, String> {
     regex::RegexBuilder::new(&pattern)
         .case_insensitive(true)
         .size_limit(1 << 22)
+        // Room for the lazy DFA of a rule with Unicode classes in bounded repetitions: with the
+        // default 2 MiB its cache kept being cleared and states rebuilt.
+        .dfa_size_limit(1 << 24)
         .build()
         .map_err(|e| e.to_string())
 }
