@@ -365,3 +365,41 @@ mod probes {
         }
     }
 }
+
+#[tokio::test]
+async fn a_prometheus_error_or_garbage_is_a_clear_error() {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/bad/api/v1/query_range",
+            get(|| async {
+                (
+                    axum::http::StatusCode::BAD_REQUEST,
+                    r#"{"status":"error","errorType":"bad_data","error":"parse error at char 4"}"#,
+                )
+            }),
+        )
+        .route(
+            "/garbage/api/v1/query_range",
+            get(|| async { vec![0xffu8, 0xfe, 0x00, 0x12] }),
+        );
+    let addr = common::serve(app).await;
+    for (path, expect) in [
+        ("bad", "parse error at char 4"),
+        ("garbage", "Prometheus answer"),
+    ] {
+        let q = import::PrometheusQuery {
+            base: format!("http://{addr}/{path}/").parse().unwrap(),
+            query: "probe_success".into(),
+            start: Utc.timestamp_opt(1795420800, 0).unwrap(),
+            end: Utc.timestamp_opt(1795420980, 0).unwrap(),
+            step: std::time::Duration::from_secs(60),
+            label: "instance".into(),
+        };
+        let err = import::fetch_prometheus(&reqwest::Client::new(), &q)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expect), "{path}: {err}");
+    }
+}

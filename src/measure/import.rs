@@ -163,6 +163,10 @@ pub fn read_prometheus(bytes: &[u8], label: &str) -> Result<Vec<Observation>, Im
     Ok(out)
 }
 
+/// The largest Prometheus answer read (a 90-day range of 1-minute steps for 50 targets is about
+/// 200 MB of JSON; ask for less at a time).
+pub const MAX_PROMETHEUS_ANSWER: usize = 256 << 20;
+
 /// What to ask Prometheus.
 #[derive(Debug, Clone)]
 pub struct PrometheusQuery {
@@ -193,9 +197,25 @@ pub async fn fetch_prometheus(
         url: url.to_string(),
         source,
     };
-    let resp = client.get(url.clone()).send().await.map_err(http)?;
-    let bytes = resp.bytes().await.map_err(http)?;
-    read_prometheus(&bytes, &q.label)
+    let mut resp = client.get(url.clone()).send().await.map_err(http)?;
+    let status = resp.status();
+    // Prometheus answers errors as JSON with a 4xx/5xx status: read it for its message, but
+    // never more than the cap, whatever the server sends.
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(http)? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > MAX_PROMETHEUS_ANSWER {
+            return Err(ImportError::Prometheus(format!(
+                "answer larger than {MAX_PROMETHEUS_ANSWER} bytes: narrow the query or the range"
+            )));
+        }
+    }
+    match read_prometheus(&bytes, &q.label) {
+        Err(e) if !status.is_success() => {
+            Err(ImportError::Prometheus(format!("HTTP {status}: {e}")))
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]
