@@ -559,24 +559,22 @@ macro_rules! impl_store_queries {
         ) -> Result<usize> {
             let mut tx = self.pool.begin_with($begin).await.map_err(q("starting a transaction"))?;
             let mut ids: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
-            let mut new = 0;
             for o in observations {
-                let target_id = match ids.get(o.target.as_str()) {
-                    Some(id) => *id,
-                    None => {
-                        sqlx::query(
-                            "INSERT INTO targets (provider_id, name, created_at) VALUES ($1, $2, $3)
-                             ON CONFLICT (provider_id, name) DO NOTHING",
-                        )
-                        .bind(provider_id)
-                        .bind(clean(&o.target).as_ref())
-                        .bind(Utc::now())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(q("creating a target"))?;
-                        let id: i64 = sqlx::query(
-                            "SELECT id FROM targets WHERE provider_id = $1 AND name = $2",
-                        )
+                if ids.contains_key(o.target.as_str()) {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO targets (provider_id, name, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (provider_id, name) DO NOTHING",
+                )
+                .bind(provider_id)
+                .bind(clean(&o.target).as_ref())
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await
+                .map_err(q("creating a target"))?;
+                let id: i64 =
+                    sqlx::query("SELECT id FROM targets WHERE provider_id = $1 AND name = $2")
                         .bind(provider_id)
                         .bind(clean(&o.target).as_ref())
                         .fetch_one(&mut *tx)
@@ -584,27 +582,32 @@ macro_rules! impl_store_queries {
                         .map_err(q("finding a target"))?
                         .try_get("id")
                         .map_err(q("decoding a target id"))?;
-                        ids.insert(o.target.as_str(), id);
-                        id
-                    }
-                };
-                let done = sqlx::query(
+                ids.insert(o.target.as_str(), id);
+            }
+            // Imports bring observations by the million: 500 rows per statement, each
+            // (target, time, origin) kept once.
+            let mut new = 0;
+            for chunk in observations.chunks(500) {
+                let mut b = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO observations (target_id, at, ok, http_status, latency_ms,
-                            failure_class, error, origin)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                     ON CONFLICT (target_id, at, origin) DO NOTHING",
-                )
-                .bind(target_id)
-                .bind(o.at)
-                .bind(o.ok)
-                .bind(o.http_status.map(i64::from))
-                .bind(o.latency_ms)
-                .bind(o.failure.map(|f| f.as_str()))
-                .bind(clean_opt(o.error.as_deref()))
-                .bind(origin.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(q("inserting an observation"))?;
+                            failure_class, error, origin) ",
+                );
+                b.push_values(chunk, |mut row, o| {
+                    row.push_bind(ids[o.target.as_str()])
+                        .push_bind(o.at)
+                        .push_bind(o.ok)
+                        .push_bind(o.http_status.map(i64::from))
+                        .push_bind(o.latency_ms)
+                        .push_bind(o.failure.map(|f| f.as_str()))
+                        .push_bind(clean_opt(o.error.as_deref()))
+                        .push_bind(origin.as_str());
+                });
+                b.push(" ON CONFLICT (target_id, at, origin) DO NOTHING");
+                let done = b
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(q("inserting observations"))?;
                 new += done.rows_affected() as usize;
             }
             tx.commit().await.map_err(q("committing observations"))?;
