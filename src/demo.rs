@@ -86,15 +86,12 @@ impl ReplayFeed {
 
     /// Serves the feed on 127.0.0.1 (port chosen by the system) until the process ends.
     pub async fn serve(&self) -> std::io::Result<SocketAddr> {
-        let app = Router::new()
-            .route("/@support/rss", get(serve_feed))
-            .with_state(self.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(addr)
+        serve_loopback(
+            Router::new()
+                .route("/@support/rss", get(serve_feed))
+                .with_state(self.clone()),
+        )
+        .await
     }
 }
 
@@ -142,16 +139,14 @@ impl DemoSites {
         *self.clock.lock().expect("clock")
     }
 
+    /// Serves the sites on 127.0.0.1 (port chosen by the system) until the process ends.
     pub async fn serve(&self) -> std::io::Result<SocketAddr> {
-        let app = Router::new()
-            .route("/site-{n}", get(serve_site))
-            .with_state(self.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(addr)
+        serve_loopback(
+            Router::new()
+                .route("/site-{n}", get(serve_site))
+                .with_state(self.clone()),
+        )
+        .await
     }
 }
 
@@ -174,6 +169,16 @@ async fn serve_site(
     } else {
         (StatusCode::BAD_GATEWAY, "502 Bad Gateway").into_response()
     }
+}
+
+/// Serves a router on 127.0.0.1, on a port the system chooses, until the process ends.
+async fn serve_loopback(app: Router) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(addr)
 }
 
 async fn serve_feed(State(feed): State<ReplayFeed>, headers: HeaderMap) -> Response {

@@ -91,6 +91,17 @@ fn share_at(minutes: &[Minute], at: DateTime<Utc>) -> Option<f64> {
         .map(|i| minutes[i].share_up())
 }
 
+/// A borderless table that wraps its cells to the terminal (200 columns at most).
+fn new_table(header: Vec<&str>) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(200)
+        .set_header(header);
+    table
+}
+
 fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
@@ -139,22 +150,17 @@ pub fn render(timelines: &[IncidentTimeline]) -> String {
         if let Some(m) = &tl.measure {
             let _ = writeln!(out, "  {}", measured_line(m, tl.tz));
         }
-        let mut table = Table::new();
-        table
-            .load_preset(presets::UTF8_BORDERS_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(200)
-            .set_header(vec![
-                "time (UTC)",
-                "local",
-                "phase",
-                "restored",
-                "affected",
-                "measured up",
-                "posted (UTC)",
-                "rule",
-                "what was said",
-            ]);
+        let mut table = new_table(vec![
+            "time (UTC)",
+            "local",
+            "phase",
+            "restored",
+            "affected",
+            "measured up",
+            "posted (UTC)",
+            "rule",
+            "what was said",
+        ]);
         for e in &tl.events {
             let ev = &e.event;
             let posted = if ev.mentioned_at.is_some() {
@@ -232,23 +238,18 @@ pub fn render_incidents(rows: &[ClaimsRow]) -> String {
     if rows.is_empty() {
         return "No incidents or measured outages yet.\n".into();
     }
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(200)
-        .set_header(vec![
-            "provider",
-            "incident",
-            "measured down (UTC)",
-            "measured up (UTC)",
-            "first post (UTC)",
-            "ack delay",
-            "to identified",
-            "claimed resolved (UTC)",
-            "claim vs measure",
-            "title",
-        ]);
+    let mut table = new_table(vec![
+        "provider",
+        "incident",
+        "measured down (UTC)",
+        "measured up (UTC)",
+        "first post (UTC)",
+        "ack delay",
+        "to identified",
+        "claimed resolved (UTC)",
+        "claim vs measure",
+        "title",
+    ]);
     let d = |x: Option<i64>| x.map(fmt_secs).unwrap_or_default();
     for r in rows {
         let order = match (r.first_to_recover.as_deref(), r.resolution_gap_secs) {
@@ -277,20 +278,16 @@ pub fn render_incidents(rows: &[ClaimsRow]) -> String {
 
 /// `statustrail providers`: one scorecard per provider.
 pub fn render_scorecards(cards: &[(String, Scorecard)], window_days: i64) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            "provider",
-            "incidents",
-            "measured outages",
-            "median ack delay",
-            "worst ack delay",
-            "never acknowledged",
-            "median claim − recovery",
-            "restored % overstated",
-        ]);
+    let mut table = new_table(vec![
+        "provider",
+        "incidents",
+        "measured outages",
+        "median ack delay",
+        "worst ack delay",
+        "never acknowledged",
+        "median claim − recovery",
+        "restored % overstated",
+    ]);
     let share = |x: Option<f64>| x.map(|v| format!("{:.0} %", v * 100.0)).unwrap_or_default();
     let secs = |x: Option<f64>| x.map(|v| fmt_secs(v.round() as i64)).unwrap_or_default();
     for (name, c) in cards {

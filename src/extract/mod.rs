@@ -273,31 +273,26 @@ impl Extractor {
 
     /// The statements the rules find in `text`, in text order.
     pub fn extract(&self, text: &str, ctx: &ExtractContext) -> Vec<Statement> {
-        let lang = self.language_of(text, ctx.lang.as_deref());
-        let Some(pack) = self
-            .packs
-            .iter()
-            .find(|p| p.lang == lang)
-            .or_else(|| self.packs.iter().find(|p| p.lang == "en"))
-        else {
-            return Vec::new();
-        };
-        extract_with(pack, None, false, text, ctx)
+        self.pack_for(text, ctx)
+            .map(|pack| extract_with(pack, None, false, text, ctx))
+            .unwrap_or_default()
     }
 
     /// What `extract` finds when every regex of the pack runs, whatever the set says: the set
     /// must never change a result, and tests hold it to that.
     pub fn extract_exhaustive(&self, text: &str, ctx: &ExtractContext) -> Vec<Statement> {
+        self.pack_for(text, ctx)
+            .map(|pack| extract_with(pack, None, true, text, ctx))
+            .unwrap_or_default()
+    }
+
+    /// The pack that reads `text`: its language's, else English.
+    fn pack_for(&self, text: &str, ctx: &ExtractContext) -> Option<&Pack> {
         let lang = self.language_of(text, ctx.lang.as_deref());
-        let Some(pack) = self
-            .packs
+        self.packs
             .iter()
             .find(|p| p.lang == lang)
             .or_else(|| self.packs.iter().find(|p| p.lang == "en"))
-        else {
-            return Vec::new();
-        };
-        extract_with(pack, None, true, text, ctx)
     }
 
     /// Runs one rule alone (used by the self-tests of `patterns test`).
