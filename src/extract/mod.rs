@@ -162,6 +162,9 @@ pub struct Extractor {
     packs: Vec<Pack>,
     /// Chooses among the packs' languages when a source does not say; built once.
     detector: Option<whatlang::Detector>,
+    /// Each language's common words (`patterns/<lang>/language.toml`): a clear majority of
+    /// them decides a post's language before any trigram statistics.
+    stopwords: Vec<(String, std::collections::HashSet<String>)>,
 }
 
 impl Extractor {
@@ -194,8 +197,16 @@ impl Extractor {
 
     fn from_files(files: Vec<(std::path::PathBuf, String)>) -> Result<Self, RulesError> {
         let mut all = Vec::new();
+        let mut stopwords: Vec<(String, std::collections::HashSet<String>)> = Vec::new();
         for (path, text) in &files {
-            all.extend(rules::compile_file(path, text)?);
+            let file = rules::compile_file(path, text)?;
+            if !file.stopwords.is_empty() {
+                match stopwords.iter_mut().find(|(l, _)| *l == file.lang) {
+                    Some((_, set)) => set.extend(file.stopwords),
+                    None => stopwords.push((file.lang, file.stopwords.into_iter().collect())),
+                }
+            }
+            all.extend(file.rules);
         }
         let mut ids = std::collections::HashMap::new();
         for r in &all {
@@ -229,7 +240,12 @@ impl Extractor {
             .filter_map(|p| whatlang::Lang::from_code(iso639_3(&p.lang)))
             .collect();
         let detector = (allow.len() > 1).then(|| whatlang::Detector::with_allowlist(allow));
-        Ok(Extractor { packs, detector })
+        stopwords.retain(|(l, _)| packs.iter().any(|p| p.lang == *l));
+        Ok(Extractor {
+            packs,
+            detector,
+            stopwords,
+        })
     }
 
     /// Languages with rules.
@@ -248,14 +264,18 @@ impl Extractor {
         if let Some(l) = configured {
             return l.to_ascii_lowercase();
         }
+        // A post's language shows in its first sentences; trigram statistics over a long
+        // status update cost more than every rule together.
+        let mut cut = text.len().min(LANG_SAMPLE_BYTES);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let sample = &text[..cut];
+        if let Some(lang) = self.stopword_vote(sample) {
+            return lang.to_string();
+        }
         if let Some(detector) = &self.detector {
-            // A post's language shows in its first sentences; trigram statistics over a long
-            // status update cost more than every rule together.
-            let mut cut = text.len().min(LANG_SAMPLE_BYTES);
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            if let Some(info) = detector.detect(&text[..cut]) {
+            if let Some(info) = detector.detect(sample) {
                 let code = info.lang().code();
                 if let Some(p) = self.packs.iter().find(|p| iso639_3(&p.lang) == code) {
                     return p.lang.clone();
@@ -269,6 +289,37 @@ impl Extractor {
                 .first()
                 .map_or_else(|| "en".into(), |p| p.lang.clone())
         }
+    }
+
+    /// The language whose common words clearly dominate `sample` (at least three, and twice
+    /// as many as any other language's), if one does.
+    fn stopword_vote(&self, sample: &str) -> Option<&str> {
+        if self.stopwords.len() < 2 {
+            return None;
+        }
+        let mut counts = vec![0usize; self.stopwords.len()];
+        for word in sample
+            .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+            .filter(|w| !w.is_empty())
+        {
+            let word = word.to_lowercase();
+            // "l'incident", "n’est": the article and the negation count as words.
+            let head = word.split(['\'', '’']).next().unwrap_or(&word);
+            for (i, (_, set)) in self.stopwords.iter().enumerate() {
+                if set.contains(word.as_str()) || (head != word && set.contains(head)) {
+                    counts[i] += 1;
+                }
+            }
+        }
+        let (best, &n) = counts.iter().enumerate().max_by_key(|(_, n)| **n)?;
+        let second = counts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != best)
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0);
+        (n >= 3 && n >= 2 * second.max(1)).then(|| self.stopwords[best].0.as_str())
     }
 
     /// The statements the rules find in `text`, in text order.

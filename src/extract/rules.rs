@@ -62,6 +62,9 @@ pub enum RulesError {
 #[serde(deny_unknown_fields)]
 struct RuleFile {
     lang: String,
+    /// Common words of the language, for telling a post's language cheaply (`language.toml`).
+    #[serde(default)]
+    stopwords: Vec<String>,
     #[serde(default)]
     guards: BTreeMap<String, String>,
     #[serde(default, rename = "rule")]
@@ -160,8 +163,16 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// What one rule file holds once compiled.
+#[derive(Debug, Clone)]
+pub struct CompiledFile {
+    pub lang: String,
+    pub stopwords: Vec<String>,
+    pub rules: Vec<Rule>,
+}
+
 /// Parses and compiles the rules of one file.
-pub fn compile_file(path: &Path, text: &str) -> Result<Vec<Rule>, RulesError> {
+pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError> {
     let file: RuleFile = toml::from_str(text).map_err(|e| RulesError::Syntax {
         path: path.to_path_buf(),
         line: e.span().map_or(0, |s| line_of(text, s.start)),
@@ -253,7 +264,11 @@ pub fn compile_file(path: &Path, text: &str) -> Result<Vec<Rule>, RulesError> {
             line,
         });
     }
-    Ok(rules)
+    Ok(CompiledFile {
+        lang: file.lang,
+        stopwords: file.stopwords.iter().map(|w| w.to_lowercase()).collect(),
+        rules,
+    })
 }
 
 /// Rules are case-insensitive and Unicode-aware; `'` in a rule also matches the typographic ’.
