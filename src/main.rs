@@ -127,6 +127,9 @@ enum Command {
 enum MeasureCommand {
     /// Probe every configured target once and print what each answered.
     Probe,
+    /// Derive outages, minutes and claim-versus-measure figures again over the whole history
+    /// (the worker derives a recent window; run this after an upgrade or a manual change).
+    Derive,
     /// Import observations from CSV (`time,target,ok[,latency_ms,status]`), idempotently.
     Import {
         file: PathBuf,
@@ -381,6 +384,19 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                                 .map(|l| format!("{l:.0} ms"))
                                 .unwrap_or_default(),
                             o.failure.map(|f| f.as_str()).unwrap_or("")
+                        );
+                    }
+                }
+                MeasureCommand::Derive => {
+                    for p in pipeline.providers.values() {
+                        let d = pipeline.derive_measures_from(p.row.id, None).await?;
+                        println!(
+                            "{:<14} {} target outage(s), {} measured outage(s), {} incident(s), {} minute(s)",
+                            p.row.name,
+                            d.target_outages.len(),
+                            d.outages.len(),
+                            d.incidents.len(),
+                            d.minutes.len()
                         );
                     }
                 }
