@@ -44,32 +44,58 @@ pub struct ExtractContext {
 struct Pack {
     lang: String,
     rules: Vec<Rule>,
-    set: RegexSet,
-    /// For each pattern of the set: (rule index, regex index).
+    /// The prefilter sets, one per rule file, each with the indices of its patterns.
+    sets: Vec<(RegexSet, Vec<usize>)>,
+    /// For each pattern: (rule index, regex index).
     owners: Vec<(usize, usize)>,
 }
 
 impl Pack {
     fn new(lang: &str, rules: Vec<Rule>) -> Result<Pack, RulesError> {
-        let mut patterns = Vec::new();
         let mut owners = Vec::new();
+        // One set per file (one concern: phases, percentages, times…): several small lazy DFAs
+        // scan faster than one that must track every rule's partial matches at once.
+        let mut groups: Vec<(std::path::PathBuf, Vec<String>, Vec<usize>)> = Vec::new();
         for (ri, r) in rules.iter().enumerate() {
             for (xi, re) in r.regexes.iter().enumerate() {
-                patterns.push(prefilter_pattern(re.as_str())?);
+                let pi = owners.len();
                 owners.push((ri, xi));
+                let pattern = prefilter_pattern(re.as_str())?;
+                match groups.iter_mut().find(|(f, _, _)| *f == r.file) {
+                    Some((_, pats, idx)) => {
+                        pats.push(pattern);
+                        idx.push(pi);
+                    }
+                    None => groups.push((r.file.clone(), vec![pattern], vec![pi])),
+                }
             }
         }
-        let set = regex::RegexSetBuilder::new(&patterns)
-            .size_limit(1 << 26)
-            .dfa_size_limit(1 << 26)
-            .build()
-            .map_err(|e| RulesError::Set(e.to_string()))?;
+        let mut sets = Vec::new();
+        for (_, pats, idx) in groups {
+            let set = regex::RegexSetBuilder::new(&pats)
+                .size_limit(1 << 26)
+                .dfa_size_limit(1 << 26)
+                .build()
+                .map_err(|e| RulesError::Set(e.to_string()))?;
+            sets.push((set, idx));
+        }
         Ok(Pack {
             lang: lang.to_string(),
             rules,
-            set,
+            sets,
             owners,
         })
+    }
+
+    /// The patterns (indices into `owners`) whose prefilter matches `text`, in index order.
+    fn candidates(&self, text: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .sets
+            .iter()
+            .flat_map(|(set, idx)| set.matches(text).into_iter().map(|i| idx[i]))
+            .collect();
+        out.sort_unstable();
+        out
     }
 }
 
@@ -448,7 +474,7 @@ fn hits(
     let matched: Vec<usize> = if only.is_some() || exhaustive {
         (0..pack.owners.len()).collect()
     } else {
-        pack.set.matches(text).into_iter().collect()
+        pack.candidates(text)
     };
     for pi in matched {
         let (ri, xi) = pack.owners[pi];
