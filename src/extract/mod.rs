@@ -44,7 +44,8 @@ pub struct ExtractContext {
 struct Pack {
     lang: String,
     rules: Vec<Rule>,
-    /// The prefilter sets, one per rule file, each with the indices of its patterns.
+    /// The prefilter sets (phases; percentages and times), each with the indices of its
+    /// patterns.
     sets: Vec<(RegexSet, Vec<usize>)>,
     /// For each pattern: (rule index, regex index).
     owners: Vec<(usize, usize)>,
@@ -53,20 +54,23 @@ struct Pack {
 impl Pack {
     fn new(lang: &str, rules: Vec<Rule>) -> Result<Pack, RulesError> {
         let mut owners = Vec::new();
-        // One set per file (one concern: phases, percentages, times…): several small lazy DFAs
-        // scan faster than one that must track every rule's partial matches at once.
-        let mut groups: Vec<(std::path::PathBuf, Vec<String>, Vec<usize>)> = Vec::new();
+        // Two sets, phases and the rest (percentages, times): two smaller lazy DFAs scan faster
+        // than one that must track every rule's partial matches at once (measured: one set per
+        // pack 20.6 ms, per file 17.1 ms, these two 16.3 ms, per file and yield 37 ms over the
+        // benchmark corpus).
+        let mut groups: Vec<(bool, Vec<String>, Vec<usize>)> = Vec::new();
         for (ri, r) in rules.iter().enumerate() {
             for (xi, re) in r.regexes.iter().enumerate() {
                 let pi = owners.len();
                 owners.push((ri, xi));
                 let pattern = prefilter_pattern(re.as_str())?;
-                match groups.iter_mut().find(|(f, _, _)| *f == r.file) {
+                let key = matches!(r.yields, RuleYield::Phase(_));
+                match groups.iter_mut().find(|(f, _, _)| *f == key) {
                     Some((_, pats, idx)) => {
                         pats.push(pattern);
                         idx.push(pi);
                     }
-                    None => groups.push((r.file.clone(), vec![pattern], vec![pi])),
+                    None => groups.push((key, vec![pattern], vec![pi])),
                 }
             }
         }
