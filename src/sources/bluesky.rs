@@ -83,9 +83,7 @@ struct Page {
 }
 
 fn page(bytes: &[u8]) -> Result<Page, ParseError> {
-    let text = super::text::decode_document(bytes);
-    let mut v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| ParseError::new(FORMAT, e.to_string()))?;
+    let mut v: Value = super::text::parse_json(bytes, FORMAT)?;
     if let Some(err) = str_at(&v, &["error"]) {
         let message = str_at(&v, &["message"]).unwrap_or("");
         return Err(ParseError::new(

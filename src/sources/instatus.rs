@@ -58,9 +58,7 @@ pub fn sniff(v: &Value) -> bool {
 
 /// Parses a summary into one item per open event and status, oldest first.
 pub fn parse(bytes: &[u8], _fetched_at: DateTime<Utc>) -> Result<Vec<FetchedItem>, ParseError> {
-    let text = super::text::decode_document(bytes);
-    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| ParseError::new(FORMAT, e.to_string()))?;
+    let v: Value = super::text::parse_json(bytes, FORMAT)?;
     if !sniff(&v) {
         return Err(ParseError::new(
             FORMAT,

@@ -126,9 +126,7 @@ pub fn sniff(v: &Value) -> bool {
 }
 
 fn statuses(bytes: &[u8]) -> Result<Vec<Value>, ParseError> {
-    let text = super::text::decode_document(bytes);
-    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| ParseError::new(FORMAT, e.to_string()))?;
+    let v: Value = super::text::parse_json(bytes, FORMAT)?;
     match v {
         Value::Array(a) => Ok(a),
         Value::Object(o) => Err(ParseError::new(

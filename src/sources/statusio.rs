@@ -42,9 +42,7 @@ fn maintenance_state(code: i64) -> Option<Phase> {
 
 /// Parses a status document into one item per message, oldest first.
 pub fn parse(bytes: &[u8], _fetched_at: DateTime<Utc>) -> Result<Vec<FetchedItem>, ParseError> {
-    let text = super::text::decode_document(bytes);
-    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| ParseError::new("statusio", e.to_string()))?;
+    let v: Value = super::text::parse_json(bytes, "statusio")?;
     let result = v
         .get("result")
         .ok_or_else(|| ParseError::new("statusio", "no \"result\" object"))?;

@@ -1,6 +1,17 @@
 //! Turning what sources deliver (HTML fragments, entity-laden text) into the plain text the rules
 //! read: markup removed, entities decoded, whitespace normalised, paragraphs kept as lines.
 
+/// Reads a JSON document in any encoding a server may use (UTF-8/16 with or without BOM), for
+/// the JSON source kinds; `format` names the kind in the error.
+pub fn parse_json(
+    bytes: &[u8],
+    format: &'static str,
+) -> Result<serde_json::Value, super::ParseError> {
+    let text = decode_document(bytes);
+    serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| super::ParseError::new(format, e.to_string()))
+}
+
 /// Decodes a document's bytes to text: a byte-order mark (UTF-8, UTF-16LE/BE) wins, then the
 /// encoding named in an XML prolog (`<?xml … encoding="ISO-8859-1"?>`), then UTF-8 (invalid
 /// sequences replaced). Legacy single-byte names go through `encoding_rs` (ISO-8859-1 is read as
