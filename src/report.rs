@@ -34,6 +34,8 @@ pub async fn load(
         None => store.incidents(provider).await?,
     };
     incidents.sort_by_key(|i| (i.started_at, i.id));
+    // Claimed against measured, read once for every incident shown.
+    let claims = store.claims_vs_measured(provider).await?;
     let mut out = Vec::new();
     for incident in incidents {
         let tz = providers
@@ -54,11 +56,10 @@ pub async fn load(
             }
             _ => Vec::new(),
         };
-        let measure = store
-            .claims_vs_measured(Some(&incident.provider))
-            .await?
-            .into_iter()
-            .find(|r| r.incident_id == Some(incident.id) && r.measured_start.is_some());
+        let measure = claims
+            .iter()
+            .find(|r| r.incident_id == Some(incident.id) && r.measured_start.is_some())
+            .cloned();
         out.push(IncidentTimeline {
             incident,
             tz,
