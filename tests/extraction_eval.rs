@@ -17,11 +17,14 @@ fn labels(name: &str) -> Vec<Labelled> {
     .expect("label file")
 }
 
+/// The rules on disk, so that editing patterns/ and re-running these tests needs no rebuild.
+fn rules_on_disk() -> Extractor {
+    Extractor::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns"))
+        .expect("rules in patterns/")
+}
+
 fn report(title: &str, labels: &[Labelled], lang: Option<&str>) -> EvalReport {
-    // The rules on disk, so that editing patterns/ and re-running this test needs no rebuild.
-    let x = Extractor::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns"))
-        .expect("rules in patterns/");
-    let r = evaluate(&x, labels, lang);
+    let r = evaluate(&rules_on_disk(), labels, lang);
     println!("== {title}\n{r}");
     for m in r.false_resolved.iter().take(400) {
         println!(
@@ -171,9 +174,7 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
     // The test half: only its aggregate is ever printed, never its texts or misses, so that rules
     // are not written against it. An honest estimate of how the French rules carry over to new
     // wording; see docs/extraction.md.
-    let x = Extractor::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns"))
-        .expect("rules in patterns/");
-    let r = evaluate(&x, &labels("fr_test.jsonl"), None);
+    let r = evaluate(&rules_on_disk(), &labels("fr_test.jsonl"), None);
     println!("== French held-out test half (aggregate only)\n{r}");
     assert!(
         r.state_accuracy() >= 0.70,
