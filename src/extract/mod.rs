@@ -183,6 +183,27 @@ pub(crate) enum HitValue {
     Time(DateTime<Utc>),
 }
 
+/// Where a time rule matched. Resolving it (its captures, the provider's zone, the post's
+/// date) is left until a statement in the same sentence asks for it: most times a post
+/// mentions sit beside no phase or percentage.
+#[derive(Debug, Clone, Copy)]
+struct TimeMatch {
+    rule: usize,
+    regex: usize,
+    start: usize,
+    end: usize,
+}
+
+impl TimeMatch {
+    fn resolve(&self, pack: &Pack, text: &str, ctx: &ExtractContext) -> Option<DateTime<Utc>> {
+        let caps = pack.rules[self.rule].regexes[self.regex].captures_at(text, self.start)?;
+        if caps.get(0)?.start() != self.start {
+            return None;
+        }
+        time::resolve(&caps, ctx.tz, ctx.reference)
+    }
+}
+
 /// How much of a post language detection reads.
 const LANG_SAMPLE_BYTES: usize = 160;
 
@@ -380,7 +401,17 @@ impl Extractor {
     pub(crate) fn extract_one(&self, rule_id: &str, text: &str, ctx: &ExtractContext) -> Vec<Hit> {
         for pack in &self.packs {
             if let Some(i) = pack.rules.iter().position(|r| r.id == rule_id) {
-                return hits(pack, Some(i), false, text, ctx);
+                let (mut out, times) = hits(pack, Some(i), false, text);
+                out.extend(times.iter().filter_map(|t| {
+                    Some(Hit {
+                        rule: t.rule,
+                        start: t.start,
+                        end: t.end,
+                        value: HitValue::Time(t.resolve(pack, text, ctx)?),
+                    })
+                }));
+                out.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+                return out;
             }
         }
         Vec::new()
@@ -418,24 +449,27 @@ fn iso639_3(lang: &str) -> &str {
 fn clause(text: &str, start: usize, end: usize) -> (usize, usize) {
     let is_break = |c: char| matches!(c, '.' | '!' | '?' | ';' | '\n' | ':' | '—' | '|');
     let before = &text[..start];
-    let mut s = before
+    let s = before
         .char_indices()
         .rev()
         .find(|&(i, c)| {
             is_break(c) && !(c == '.' && before[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
         })
         .map_or(0, |(i, c)| i + c.len_utf8());
-    let base = s;
-    let lowered = before[base..].to_lowercase();
+    // The last " but " (or its kin) between the clause start and the match, matched without
+    // regard to ASCII case and without allocating: these separators are ASCII.
+    let window = &before.as_bytes()[s..];
+    let mut best = s;
     for sep in [" but ", " mais ", " however ", " cependant ", " toutefois "] {
-        if let Some(i) = lowered.rfind(sep) {
-            // Lower-casing may shift byte offsets for some scripts; only trust exact boundaries.
-            let cand = base + i + sep.len();
-            if text.is_char_boundary(cand) && cand <= start && cand > s {
-                s = cand;
-            }
+        let sep = sep.as_bytes();
+        if let Some(i) = window
+            .windows(sep.len())
+            .rposition(|w| w.eq_ignore_ascii_case(sep))
+        {
+            best = best.max(s + i + sep.len());
         }
     }
+    let s = best;
     let after = &text[end..];
     let e = after
         .char_indices()
@@ -467,14 +501,15 @@ fn parse_number(s: &str) -> Option<f64> {
     s.trim().replace(',', ".").parse::<f64>().ok()
 }
 
+/// Every rule match in `text` that its guards let stand: yields, and time mentions (unresolved).
 fn hits(
     pack: &Pack,
     only: Option<usize>,
     exhaustive: bool,
     text: &str,
-    ctx: &ExtractContext,
-) -> Vec<Hit> {
+) -> (Vec<Hit>, Vec<TimeMatch>) {
     let mut out = Vec::new();
+    let mut times = Vec::new();
     let matched: Vec<usize> = if only.is_some() || exhaustive {
         (0..pack.owners.len()).collect()
     } else {
@@ -490,10 +525,26 @@ fn hits(
         // Guards read the clause before the match and, for `unless_after`, the rest of the
         // clause after it.
         let guarded = |start: usize, end: usize| {
+            if rule.unless.is_empty() && rule.unless_after.is_empty() {
+                return false;
+            }
             let (cs, ce) = clause(text, start, end);
             rule.unless.iter().any(|g| g.is_match(&text[cs..start]))
                 || rule.unless_after.iter().any(|g| g.is_match(&text[end..ce]))
         };
+        if rule.yields == RuleYield::Time {
+            for m in re.find_iter(text) {
+                if !guarded(m.start(), m.end()) {
+                    times.push(TimeMatch {
+                        rule: ri,
+                        regex: xi,
+                        start: m.start(),
+                        end: m.end(),
+                    });
+                }
+            }
+            continue;
+        }
         if let RuleYield::Phase(p) = rule.yields {
             // A phase needs only the span: no capture groups to resolve.
             for m in re.find_iter(text) {
@@ -535,10 +586,7 @@ fn hits(
                         HitValue::Yield(Yield::Affected(pct))
                     }
                 }
-                RuleYield::Time => match time::resolve(&caps, ctx.tz, ctx.reference) {
-                    Some(t) => HitValue::Time(t),
-                    None => continue,
-                },
+                RuleYield::Time => continue,
             };
             out.push(Hit {
                 rule: ri,
@@ -549,7 +597,8 @@ fn hits(
         }
     }
     out.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
-    out
+    times.sort_by_key(|t| (t.start, std::cmp::Reverse(t.end)));
+    (out, times)
 }
 
 fn extract_with(
@@ -559,10 +608,9 @@ fn extract_with(
     text: &str,
     ctx: &ExtractContext,
 ) -> Vec<Statement> {
-    let all = hits(pack, only, exhaustive, text, ctx);
-    let (times, mut values): (Vec<Hit>, Vec<Hit>) = all
-        .into_iter()
-        .partition(|h| matches!(h.value, HitValue::Time(_)));
+    let (mut values, times) = hits(pack, only, exhaustive, text);
+    // Each time mention resolved at most once, when a statement needs it.
+    let mut resolved: Vec<Option<Option<DateTime<Utc>>>> = vec![None; times.len()];
     // Overlapping matches of the same kind (phase, or percentage): the higher priority wins, then
     // the longer match. "not fully resolved" and "resolved" cannot both speak.
     values.sort_by_key(|h| {
@@ -600,23 +648,26 @@ fn extract_with(
             continue;
         }
         seen.push((sent, y));
-        // The nearest time mention in the same sentence.
-        let mentioned_at = times
-            .iter()
-            .filter(|t| {
-                t.start >= sent.0 && t.end <= sent.1.max(t.end) && sentence(text, t.start) == sent
-            })
-            .min_by_key(|t| {
-                if t.start >= h.end {
-                    t.start - h.end
-                } else {
-                    h.start.saturating_sub(t.end)
-                }
-            })
-            .and_then(|t| match t.value {
-                HitValue::Time(at) => Some(at),
-                _ => None,
-            });
+        // The nearest time mention in the same sentence (the first such, on a tie).
+        let mut mentioned_at = None;
+        let mut best = usize::MAX;
+        for (i, t) in times.iter().enumerate() {
+            if !(t.start >= sent.0 && sentence(text, t.start) == sent) {
+                continue;
+            }
+            let distance = if t.start >= h.end {
+                t.start - h.end
+            } else {
+                h.start.saturating_sub(t.end)
+            };
+            if distance >= best {
+                continue;
+            }
+            if let Some(at) = *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx)) {
+                best = distance;
+                mentioned_at = Some(at);
+            }
+        }
         out.push(Statement {
             yields: y,
             mentioned_at,
