@@ -1,0 +1,74 @@
+//! Runs the bundled rules over the benchmark corpus (every post of
+//! `tests/fixtures/sources/*.{atom,rss}`) a fixed number of times and prints the throughput.
+//! Unlike the criterion benchmark it does a known amount of work, so that an instruction count
+//! is comparable from run to run whatever else the machine is doing:
+//!
+//! ```sh
+//! cargo build --release --example extract_corpus
+//! valgrind --tool=callgrind --toggle-collect='statustrail::extract::Extractor::extract' \
+//!     target/release/examples/extract_corpus 20
+//! ```
+//!
+//! (the total divided by 20 × the post count printed is the instructions per post).
+
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use statustrail::extract::{ExtractContext, Extractor};
+
+fn main() {
+    let passes: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(50);
+    let lang = std::env::args().nth(2);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sources");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "atom" || x == "rss"))
+        .collect();
+    paths.sort();
+    let now = Utc::now();
+    let mut posts: Vec<String> = paths
+        .iter()
+        .flat_map(|p| {
+            statustrail::sources::parse_document(&std::fs::read(p).unwrap(), now)
+                .unwrap_or_default()
+        })
+        .map(|i| i.text)
+        .collect();
+    posts.extend(
+        statustrail::sources::parse_document(statustrail::demo::DEMO_FEED.as_bytes(), now)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.text),
+    );
+    let bytes: usize = posts.iter().map(String::len).sum();
+    let extractor = Extractor::bundled().unwrap();
+    let ctx = ExtractContext {
+        lang: Some(lang.unwrap_or_else(|| "en".into())).filter(|l| l != "detect"),
+        tz: chrono_tz::Europe::Paris,
+        reference: Utc.with_ymd_and_hms(2026, 11, 17, 12, 0, 0).unwrap(),
+    };
+    // One warm-up pass: the lazy DFAs build their states on first sight of the text.
+    let found: usize = posts.iter().map(|p| extractor.extract(p, &ctx).len()).sum();
+    let t = Instant::now();
+    for _ in 0..passes {
+        for p in &posts {
+            std::hint::black_box(extractor.extract(p, &ctx));
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{} posts, {} bytes, {} statements; {} passes in {:.3} s: {:.1} MB/s, {:.0} posts/s",
+        posts.len(),
+        bytes,
+        found,
+        passes,
+        secs,
+        (bytes * passes) as f64 / secs / 1e6,
+        (posts.len() * passes) as f64 / secs
+    );
+}
