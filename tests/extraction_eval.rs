@@ -23,10 +23,24 @@ fn rules_on_disk() -> Extractor {
         .expect("rules in patterns/")
 }
 
+/// Prints the report with its false "resolved" posts and misses, except those of the well-labelled
+/// providers' held-out test half (see `in_dev_half`), whose texts are never printed.
 fn report(title: &str, labels: &[Labelled], lang: Option<&str>) -> EvalReport {
     let r = evaluate(&rules_on_disk(), labels, lang);
     println!("== {title}\n{r}");
-    for m in r.false_resolved.iter().take(400) {
+    let held_out: std::collections::HashSet<&str> = labels
+        .iter()
+        .filter(|l| is_well_labelled(l) && !in_dev_half(l))
+        .filter_map(|l| l.id.as_deref())
+        .collect();
+    if !held_out.is_empty() {
+        println!(
+            "({} updates of the held-out test half: their misses are not printed)",
+            held_out.len()
+        );
+    }
+    let shown = |m: &&statustrail::extract::eval::Miss| !held_out.contains(m.id.as_str());
+    for m in r.false_resolved.iter().filter(shown).take(400) {
         println!(
             "FALSE RESOLVED {} (labelled {:?}): {}",
             m.id,
@@ -34,7 +48,7 @@ fn report(title: &str, labels: &[Labelled], lang: Option<&str>) -> EvalReport {
             m.text.replace(char::is_whitespace, " ")
         );
     }
-    for m in r.misses.iter().take(2000) {
+    for m in r.misses.iter().filter(shown).take(2000) {
         println!(
             "MISS {} expected {:?} got {:?}: {}",
             m.id,
@@ -71,22 +85,81 @@ fn statuspage_updates_resolved_is_found_and_never_invented() {
     assert!(r.false_resolved_rate() < 0.01);
 }
 
+fn is_well_labelled(l: &Labelled) -> bool {
+    matches!(l.group.as_deref(), Some("digitalocean" | "oci" | "datocms"))
+}
+
+fn well_labelled() -> Vec<Labelled> {
+    labels("statuspage_labels.jsonl")
+        .into_iter()
+        .filter(is_well_labelled)
+        .collect()
+}
+
+/// The dev / test split of the well-labelled providers' incidents, fixed before any miss was read:
+/// FNV-1a (32 bit) of the incident id, even → dev half (1,165 updates of 465 incidents), odd →
+/// test half (1,162 updates of 462 incidents). Misses of the hand-labelled sample were read only
+/// for its dev-half incidents.
+fn in_dev_half(l: &Labelled) -> bool {
+    let mut h: u32 = 2_166_136_261;
+    for b in l.incident.as_deref().unwrap_or_default().bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(16_777_619);
+    }
+    h % 2 == 0
+}
+
 #[test]
 fn well_labelled_providers_phases_are_read_from_the_prose() {
-    let all = labels("statuspage_labels.jsonl");
-    let good: Vec<Labelled> = all
-        .into_iter()
-        .filter(|l| matches!(l.group.as_deref(), Some("digitalocean" | "oci" | "datocms")))
-        .collect();
+    // Both halves: aggregate only, so that the held-out half's texts are never printed; the dev
+    // half's misses are printed by the next test.
+    let r = evaluate(&rules_on_disk(), &well_labelled(), Some("en"));
+    println!("== DigitalOcean, Oracle Cloud, DatoCMS updates (aggregate only)\n{r}");
+    assert!(
+        r.carried_accuracy() >= 0.885,
+        "accuracy {}",
+        r.carried_accuracy()
+    );
+}
+
+#[test]
+fn well_labelled_providers_dev_half_the_rules_were_tuned_on() {
+    // The dev half: its misses are read when English rules are written (a training score).
+    let (dev, _): (Vec<Labelled>, Vec<Labelled>) =
+        well_labelled().into_iter().partition(in_dev_half);
+    assert_eq!(dev.len(), 1165);
     let r = report(
-        "DigitalOcean, Oracle Cloud, DatoCMS updates",
-        &good,
+        "DigitalOcean, Oracle Cloud, DatoCMS updates, dev half",
+        &dev,
         Some("en"),
     );
     assert!(
-        r.carried_accuracy() >= 0.88,
+        r.carried_accuracy() >= 0.90,
         "accuracy {}",
         r.carried_accuracy()
+    );
+}
+
+#[test]
+fn well_labelled_providers_held_out_half() {
+    // The test half: only its aggregate is printed, never its texts or misses (see
+    // docs/extraction.md). Its figure is the one to quote for the providers' words.
+    let (_, test): (Vec<Labelled>, Vec<Labelled>) =
+        well_labelled().into_iter().partition(in_dev_half);
+    assert_eq!(test.len(), 1162);
+    let r = evaluate(&rules_on_disk(), &test, Some("en"));
+    println!(
+        "== DigitalOcean, Oracle Cloud, DatoCMS updates, held-out test half (aggregate only)\n{r}"
+    );
+    assert!(
+        r.carried_accuracy() >= 0.865,
+        "accuracy {}",
+        r.carried_accuracy()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.01,
+        "false resolved {}",
+        r.false_resolved_rate()
     );
 }
 
@@ -196,14 +269,27 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
 #[test]
 fn a_hand_labelled_sample_of_well_labelled_providers() {
     // 180 DigitalOcean and Oracle Cloud updates labelled from their text alone, blind to the
-    // rules and to the provider's word (which agrees with these labels on 84.4 % of them).
-    let r = report(
-        "DigitalOcean and Oracle Cloud, hand-labelled sample",
-        &labels("statuspage_handlabelled.jsonl"),
-        Some("en"),
-    );
+    // rules and to the provider's word (which agrees with these labels on 84.4 % of them); the
+    // rules agree with them on 87.8 %. Only the misses of its dev-half incidents are printed.
+    let all = labels("statuspage_handlabelled.jsonl");
+    let r = evaluate(&rules_on_disk(), &all, Some("en"));
+    println!("== DigitalOcean and Oracle Cloud, hand-labelled sample\n{r}");
+    let dev: std::collections::HashSet<&str> = all
+        .iter()
+        .filter(|l| in_dev_half(l))
+        .filter_map(|l| l.id.as_deref())
+        .collect();
+    for m in r.misses.iter().filter(|m| dev.contains(m.id.as_str())) {
+        println!(
+            "MISS (dev half) {} expected {:?} got {:?}: {}",
+            m.id,
+            m.expected,
+            m.got,
+            m.text.replace(char::is_whitespace, " ")
+        );
+    }
     assert!(
-        r.state_accuracy() >= 0.84,
+        r.state_accuracy() >= 0.87,
         "accuracy {}",
         r.state_accuracy()
     );
