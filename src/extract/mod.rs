@@ -445,55 +445,68 @@ fn iso639_3(lang: &str) -> &str {
 }
 
 /// Bounds of the clause around a byte range: from the last clause break before it to the next
-/// after it. Breaks are sentence ends, semicolons, colons, line breaks and " but "/" mais ".
+/// after it. Breaks are sentence ends, semicolons, colons, line breaks, em dashes, "|" and
+/// " but "/" mais " (and their kin); a "." followed by a digit ("99.9") is no break.
+///
+/// Every break is ASCII except the em dash, so the text is read as bytes (a UTF-8 continuation
+/// byte never equals an ASCII one): this runs for every guarded match and must stay cheap.
 fn clause(text: &str, start: usize, end: usize) -> (usize, usize) {
-    let is_break = |c: char| matches!(c, '.' | '!' | '?' | ';' | '\n' | ':' | '—' | '|');
-    let before = &text[..start];
-    let s = before
-        .char_indices()
-        .rev()
-        .find(|&(i, c)| {
-            is_break(c) && !(c == '.' && before[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
-        })
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    // The last " but " (or its kin) between the clause start and the match, matched without
-    // regard to ASCII case and without allocating: these separators are ASCII.
-    let window = &before.as_bytes()[s..];
-    let mut best = s;
-    for sep in [" but ", " mais ", " however ", " cependant ", " toutefois "] {
-        let sep = sep.as_bytes();
-        if let Some(i) = window
-            .windows(sep.len())
-            .rposition(|w| w.eq_ignore_ascii_case(sep))
+    const BREAKS: &[u8] = b".!?;\n:|";
+    let b = text.as_bytes();
+    let dash_at = |i: usize| b.get(i..i + 3) == Some("—".as_bytes());
+    let digit_after = |i: usize, limit: usize| i + 1 < limit && b[i + 1].is_ascii_digit();
+    let mut s = 0;
+    for i in (0..start).rev() {
+        if (BREAKS.contains(&b[i]) && !(b[i] == b'.' && digit_after(i, start)))
+            || (i + 3 <= start && dash_at(i))
         {
-            best = best.max(s + i + sep.len());
+            s = if b[i] == b'\xE2' { i + 3 } else { i + 1 };
+            break;
+        }
+    }
+    // The last " but " (or its kin) between the clause start and the match, without regard to
+    // ASCII case: the one that ends last wins.
+    const SEPS: [&str; 5] = [" but ", " mais ", " however ", " cependant ", " toutefois "];
+    let mut best = s;
+    for p in (s..start).rev() {
+        if p + " toutefois ".len() <= best {
+            break;
+        }
+        if b[p] != b' ' {
+            continue;
+        }
+        for sep in SEPS {
+            let e = p + sep.len();
+            if e <= start && e > best && b[p..e].eq_ignore_ascii_case(sep.as_bytes()) {
+                best = e;
+            }
         }
     }
     let s = best;
-    let after = &text[end..];
-    let e = after
-        .char_indices()
-        .find(|&(i, c)| {
-            is_break(c) && !(c == '.' && after[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
-        })
-        .map_or(text.len(), |(i, _)| end + i);
+    let mut e = text.len();
+    for i in end..b.len() {
+        if (BREAKS.contains(&b[i]) && !(b[i] == b'.' && digit_after(i, b.len()))) || dash_at(i) {
+            e = i;
+            break;
+        }
+    }
     (s, e)
 }
 
-/// Sentence bounds, for attaching mentioned times to statements.
+/// Sentence bounds, for attaching mentioned times to statements: from the last ".", "!", "?" or
+/// line break before `pos` to the next after it, none of them counting when a digit follows.
 fn sentence(text: &str, pos: usize) -> (usize, usize) {
-    let is_end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
-    let before = &text[..pos];
-    let s = before
-        .char_indices()
+    let b = text.as_bytes();
+    let is_end = |i: usize, limit: usize| {
+        matches!(b[i], b'.' | b'!' | b'?' | b'\n') && !(i + 1 < limit && b[i + 1].is_ascii_digit())
+    };
+    let s = (0..pos)
         .rev()
-        .find(|&(i, c)| is_end(c) && !before[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let after = &text[pos..];
-    let e = after
-        .char_indices()
-        .find(|&(i, c)| is_end(c) && !after[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
-        .map_or(text.len(), |(i, _)| pos + i);
+        .find(|&i| is_end(i, pos))
+        .map_or(0, |i| i + 1);
+    let e = (pos..b.len())
+        .find(|&i| is_end(i, b.len()))
+        .unwrap_or(b.len());
     (s, e)
 }
 
