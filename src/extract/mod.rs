@@ -1,15 +1,18 @@
 //! Extraction: reads rules from `patterns/` and turns a post's plain text into [`Statement`]s —
 //! phases, restored or affected percentages — each with the time the text mentions for it.
 //!
-//! All rules of all packs are compiled once into one [`RegexSet`] per language: a post is scanned
-//! once by the set, and only the rules whose regexes matched are run again for their positions
-//! and captures. The rule language is described in [`rules`] and in `docs/extraction.md`.
+//! All rules of all packs are compiled once into prefilter sets per language (lazy DFAs over
+//! every rule's widened regex): a post is scanned once by them, and only the rules whose regexes
+//! matched are run again for their positions and captures — and only up to where the set saw
+//! their last match end. The rule language is described in [`rules`] and in `docs/extraction.md`.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use regex::RegexSet;
+use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
+use regex_automata::util::pool::Pool;
+use regex_automata::{Input, MatchKind};
 
 use crate::model::{Percent, Statement, Yield};
 
@@ -45,11 +48,21 @@ struct Pack {
     lang: String,
     rules: Vec<Rule>,
     /// The prefilter sets (phases; percentages and times), each with the indices of its
-    /// patterns.
-    sets: Vec<(RegexSet, Vec<usize>)>,
+    /// patterns: lazy DFAs reporting every (pattern, match end).
+    sets: Vec<(DFA, Vec<usize>)>,
+    /// One cache per set, per thread using the pack.
+    caches: std::sync::Arc<CachePool>,
     /// For each pattern: (rule index, regex index).
     owners: Vec<(usize, usize)>,
+    /// For each pattern: may its own regex stop reading where the set saw its last match end?
+    /// Not when it asserts the end of the text (`$`).
+    bounded: Vec<bool>,
 }
+
+type CachePool = Pool<
+    Vec<Cache>,
+    Box<dyn Fn() -> Vec<Cache> + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>,
+>;
 
 impl Pack {
     fn new(lang: &str, rules: Vec<Rule>) -> Result<Pack, RulesError> {
@@ -76,30 +89,83 @@ impl Pack {
         }
         let mut sets = Vec::new();
         for (_, pats, idx) in groups {
-            let set = regex::RegexSetBuilder::new(&pats)
-                .size_limit(1 << 26)
-                .dfa_size_limit(1 << 26)
-                .build()
+            let dfa = DFA::builder()
+                .configure(
+                    DFA::config()
+                        .match_kind(MatchKind::All)
+                        .cache_capacity(1 << 26),
+                )
+                .thompson(
+                    regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(1 << 26)),
+                )
+                .build_many(&pats)
                 .map_err(|e| RulesError::Set(e.to_string()))?;
-            sets.push((set, idx));
+            sets.push((dfa, idx));
         }
+        let dfas: Vec<DFA> = sets.iter().map(|(d, _)| d.clone()).collect();
+        let caches: CachePool = Pool::new(Box::new(move || {
+            dfas.iter().map(DFA::create_cache).collect::<Vec<Cache>>()
+        }));
+        let bounded = owners
+            .iter()
+            .map(|&(ri, xi)| !rules[ri].regexes[xi].as_str().contains('$'))
+            .collect();
         Ok(Pack {
             lang: lang.to_string(),
             rules,
             sets,
+            caches: std::sync::Arc::new(caches),
             owners,
+            bounded,
         })
     }
 
-    /// The patterns (indices into `owners`) whose prefilter matches `text`, in index order.
-    fn candidates(&self, text: &str) -> Vec<usize> {
-        let mut out: Vec<usize> = self
-            .sets
-            .iter()
-            .flat_map(|(set, idx)| set.matches(text).into_iter().map(|i| idx[i]))
-            .collect();
-        out.sort_unstable();
-        out
+    /// The patterns (indices into `owners`) whose prefilter matches `text`, in index order, each
+    /// with the end of the text its own regex needs to read: no match of the rule can end after
+    /// the last end of its (wider) prefilter.
+    fn candidates(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut caches = self.caches.get();
+        let mut ends: Vec<Option<usize>> = vec![None; self.owners.len()];
+        let input = Input::new(text);
+        for ((dfa, idx), cache) in self.sets.iter().zip(caches.iter_mut()) {
+            let mut state = OverlappingState::start();
+            loop {
+                match dfa.try_search_overlapping_fwd(cache, &input, &mut state) {
+                    Ok(()) => match state.get_match() {
+                        Some(m) => {
+                            let end = &mut ends[idx[m.pattern().as_usize()]];
+                            *end = Some(end.map_or(m.offset(), |e| e.max(m.offset())));
+                        }
+                        None => break,
+                    },
+                    // The lazy DFA gave up: every pattern of this set is a candidate.
+                    Err(_) => {
+                        for &pi in idx {
+                            ends[pi] = Some(text.len());
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        ends.iter()
+            .enumerate()
+            .filter_map(|(pi, e)| Some((pi, self.read_to(pi, (*e)?, text))))
+            .collect()
+    }
+
+    /// Where pattern `pi`'s own regex may stop reading `text` when its last prefilter match ends
+    /// at `end`: past the end of that word, so that a word boundary there reads as in the whole
+    /// text.
+    fn read_to(&self, pi: usize, end: usize, text: &str) -> usize {
+        if !self.bounded[pi] {
+            return text.len();
+        }
+        let rest = &text[end..];
+        end + rest
+            .char_indices()
+            .find(|&(_, c)| !regex_syntax::is_word_character(c))
+            .map_or(rest.len(), |(i, _)| i)
     }
 }
 
@@ -523,12 +589,14 @@ fn hits(
 ) -> (Vec<Hit>, Vec<TimeMatch>) {
     let mut out = Vec::new();
     let mut times = Vec::new();
-    let matched: Vec<usize> = if only.is_some() || exhaustive {
-        (0..pack.owners.len()).collect()
+    let matched: Vec<(usize, usize)> = if only.is_some() || exhaustive {
+        (0..pack.owners.len()).map(|pi| (pi, text.len())).collect()
     } else {
         pack.candidates(text)
     };
-    for pi in matched {
+    for (pi, read_to) in matched {
+        // What the rule's regex reads; offsets in it are offsets in `text`.
+        let hay = &text[..read_to];
         let (ri, xi) = pack.owners[pi];
         if only.is_some_and(|o| o != ri) {
             continue;
@@ -546,7 +614,7 @@ fn hits(
                 || rule.unless_after.iter().any(|g| g.is_match(&text[end..ce]))
         };
         if rule.yields == RuleYield::Time {
-            for m in re.find_iter(text) {
+            for m in re.find_iter(hay) {
                 if !guarded(m.start(), m.end()) {
                     times.push(TimeMatch {
                         rule: ri,
@@ -560,7 +628,7 @@ fn hits(
         }
         if let RuleYield::Phase(p) = rule.yields {
             // A phase needs only the span: no capture groups to resolve.
-            for m in re.find_iter(text) {
+            for m in re.find_iter(hay) {
                 if !guarded(m.start(), m.end()) {
                     out.push(Hit {
                         rule: ri,
@@ -572,7 +640,7 @@ fn hits(
             }
             continue;
         }
-        for caps in re.captures_iter(text) {
+        for caps in re.captures_iter(hay) {
             let m = caps.get(0).expect("group 0");
             if guarded(m.start(), m.end()) {
                 continue;
