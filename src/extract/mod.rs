@@ -42,6 +42,13 @@ pub struct ExtractContext {
     pub reference: DateTime<Utc>,
 }
 
+/// At most this many patterns share one prefilter set. The lazy DFA of a set tracks every
+/// pattern's partial matches at once; with the gapped, case-folded patterns of the rules, a set
+/// of 213 French phase patterns outgrew its 64 MiB cache and rebuilt states on every post (0.1 MB/s
+/// of French text, against 4.4 MB/s in sets of 64 and 28 against 26 MB/s for English;
+/// measured 2026-11-25, see docs/perf.md).
+const MAX_SET_PATTERNS: usize = 64;
+
 /// The rules of one language (plus the language-independent ones), behind one set.
 #[derive(Debug, Clone)]
 struct Pack {
@@ -67,10 +74,10 @@ type CachePool = Pool<
 impl Pack {
     fn new(lang: &str, rules: Vec<Rule>) -> Result<Pack, RulesError> {
         let mut owners = Vec::new();
-        // Two sets, phases and the rest (percentages, times): two smaller lazy DFAs scan faster
-        // than one that must track every rule's partial matches at once (measured: one set per
-        // pack 20.6 ms, per file 17.1 ms, these two 16.3 ms, per file and yield 37 ms over the
-        // benchmark corpus).
+        // Phases apart from the rest (percentages, times), at most MAX_SET_PATTERNS per set:
+        // smaller lazy DFAs scan faster than one that must track every rule's partial matches at
+        // once (measured: one set per pack 20.6 ms, per file 17.1 ms, phases / rest 16.3 ms, per
+        // file and yield 37 ms over the benchmark corpus).
         let mut groups: Vec<(bool, Vec<String>, Vec<usize>)> = Vec::new();
         for (ri, r) in rules.iter().enumerate() {
             for (xi, re) in r.regexes.iter().enumerate() {
@@ -78,7 +85,11 @@ impl Pack {
                 owners.push((ri, xi));
                 let pattern = prefilter_pattern(re.as_str())?;
                 let key = matches!(r.yields, RuleYield::Phase(_));
-                match groups.iter_mut().find(|(f, _, _)| *f == key) {
+                match groups
+                    .iter_mut()
+                    .rev()
+                    .find(|(f, p, _)| *f == key && p.len() < MAX_SET_PATTERNS)
+                {
                     Some((_, pats, idx)) => {
                         pats.push(pattern);
                         idx.push(pi);
