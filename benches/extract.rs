@@ -1,5 +1,6 @@
-//! Extraction throughput: the full rule packs over real status-update text (rules alone), and
-//! feed parsing plus rules over real feed documents (what `statustrail extract` does).
+//! Extraction throughput: the full rule packs over real status-update text (rules alone), the
+//! French pack over the labelled French posts, and feed parsing plus rules over real feed
+//! documents (what `statustrail extract` does).
 //! Run: `cargo bench --bench extract`. Figures are recorded in docs/perf.md.
 
 use std::path::Path;
@@ -64,6 +65,33 @@ fn bench(c: &mut Criterion) {
             posts
                 .iter()
                 .map(|p| extractor.extract(p, &en).len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+
+    // French posts read by the French pack: the labelled French sets (written and real posts).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extraction");
+    let french: Vec<String> = ["fr_posts.jsonl", "fr_real.jsonl", "fr_dev.jsonl", "fr_dev2.jsonl"]
+        .iter()
+        .flat_map(|f| {
+            statustrail::extract::eval::read_labels(&dir.join(f)).expect("label file")
+        })
+        .map(|l| l.text)
+        .collect();
+    let fr = ExtractContext {
+        lang: Some("fr".into()),
+        ..ctx.clone()
+    };
+    let fr_bytes: usize = french.iter().map(String::len).sum();
+    eprintln!("French corpus: {} posts, {} bytes", french.len(), fr_bytes);
+    let mut g = c.benchmark_group("rules_only_french");
+    g.throughput(Throughput::Bytes(fr_bytes as u64));
+    g.bench_function("french_pack_language_given", |b| {
+        b.iter(|| {
+            french
+                .iter()
+                .map(|p| extractor.extract(p, &fr).len())
                 .sum::<usize>()
         })
     });
