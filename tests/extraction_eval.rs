@@ -268,12 +268,12 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
     let r = evaluate(&rules_on_disk(), &labels("fr_test.jsonl"), None);
     println!("== French held-out test half (aggregate only)\n{r}");
     assert!(
-        r.state_accuracy() >= 0.70,
+        r.state_accuracy() >= 0.75,
         "accuracy {}",
         r.state_accuracy()
     );
     assert!(
-        r.resolved.recall().unwrap_or(0.0) >= 0.70,
+        r.resolved.recall().unwrap_or(0.0) >= 0.80,
         "resolved recall {:?}",
         r.resolved.recall()
     );
