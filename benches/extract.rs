@@ -72,13 +72,16 @@ fn bench(c: &mut Criterion) {
 
     // French posts read by the French pack: the labelled French sets (written and real posts).
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extraction");
-    let french: Vec<String> = ["fr_posts.jsonl", "fr_real.jsonl", "fr_dev.jsonl", "fr_dev2.jsonl"]
-        .iter()
-        .flat_map(|f| {
-            statustrail::extract::eval::read_labels(&dir.join(f)).expect("label file")
-        })
-        .map(|l| l.text)
-        .collect();
+    let french: Vec<String> = [
+        "fr_posts.jsonl",
+        "fr_real.jsonl",
+        "fr_dev.jsonl",
+        "fr_dev2.jsonl",
+    ]
+    .iter()
+    .flat_map(|f| statustrail::extract::eval::read_labels(&dir.join(f)).expect("label file"))
+    .map(|l| l.text)
+    .collect();
     let fr = ExtractContext {
         lang: Some("fr".into()),
         ..ctx.clone()
