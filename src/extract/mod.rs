@@ -598,8 +598,54 @@ fn sentence(text: &str, pos: usize) -> (usize, usize) {
     (s, e)
 }
 
+/// A number as posts write it: digits ("90", "99,9"), or a cardinal in words ("septante",
+/// "seventy", "quatre-vingt-dix").
 fn parse_number(s: &str) -> Option<f64> {
-    s.trim().replace(',', ".").parse::<f64>().ok()
+    let s = s.trim();
+    if let Ok(v) = s.replace(',', ".").parse::<f64>() {
+        return Some(v);
+    }
+    let word = s.to_lowercase().replace(['-', ' '], "");
+    let v = match word.as_str() {
+        "un" | "une" | "one" => 1,
+        "deux" | "two" => 2,
+        "trois" | "three" => 3,
+        "quatre" | "four" => 4,
+        "cinq" | "five" => 5,
+        "six" => 6,
+        "sept" | "seven" => 7,
+        "huit" | "eight" => 8,
+        "neuf" | "nine" => 9,
+        "dix" | "ten" => 10,
+        "vingt" | "twenty" => 20,
+        "trente" | "thirty" => 30,
+        "quarante" | "forty" => 40,
+        "cinquante" | "fifty" => 50,
+        "soixante" | "sixty" => 60,
+        "septante" | "soixantedix" | "seventy" => 70,
+        "huitante" | "octante" | "quatrevingt" | "quatrevingts" | "eighty" => 80,
+        "nonante" | "quatrevingtdix" | "ninety" => 90,
+        "cent" | "hundred" | "onehundred" | "ahundred" => 100,
+        _ => return None,
+    };
+    Some(f64::from(v))
+}
+
+/// A share written as a fraction in words ("la moitié", "un quart", "two thirds"), in percent.
+fn share_word(s: &str) -> Option<f64> {
+    let lower = s.trim().to_lowercase();
+    let words: Vec<&str> = lower
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "la" | "les" | "le" | "un" | "une" | "a" | "one"))
+        .collect();
+    Some(match words.as_slice() {
+        ["moitié" | "moitie" | "half"] => 50.0,
+        ["quart" | "quarter"] => 25.0,
+        ["tiers" | "third"] => 100.0 / 3.0,
+        ["deux" | "two", "tiers" | "thirds"] => 200.0 / 3.0,
+        ["trois" | "three", "quarts" | "quarters"] => 75.0,
+        _ => return None,
+    })
 }
 
 /// Every rule match in `text` that its guards let stand: yields, and time mentions (unresolved).
@@ -674,6 +720,10 @@ fn hits(
                         (Some(p), _, _) => {
                             parse_number(p.as_str()).and_then(|v| Percent::new(v).ok())
                         }
+                        _ if caps.name("frac").is_some() => caps
+                            .name("frac")
+                            .and_then(|f| share_word(f.as_str()))
+                            .and_then(|v| Percent::new((v * 10.0).round() / 10.0).ok()),
                         (None, Some(a), Some(b)) => {
                             match (parse_number(a.as_str()), parse_number(b.as_str())) {
                                 (Some(a), Some(b)) => Percent::from_ratio(a, b),

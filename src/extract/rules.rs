@@ -18,8 +18,9 @@
 //! counter_examples = ["Le problème n'est pas encore identifié"]
 //! ```
 //!
-//! Percentages capture `pct` (or `part` and `whole`: "7 serveurs sur 10"); times capture `h`, `m`
-//! and optionally `tz`, `mon`, `day`.
+//! Percentages capture `pct` (digits or a cardinal in words: "septante pour cent"), `part` and
+//! `whole` ("7 serveurs sur 10"), or `frac` ("la moitié", "un quart", "two thirds"); times capture
+//! `h`, `m` and optionally `tz`, `mon`, `day`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -221,14 +222,16 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             let names: Vec<&str> = re.capture_names().flatten().collect();
             let ok = match yields {
                 RuleYield::Restored | RuleYield::Affected => {
-                    names.contains(&"pct") || (names.contains(&"part") && names.contains(&"whole"))
+                    names.contains(&"pct")
+                        || names.contains(&"frac")
+                        || (names.contains(&"part") && names.contains(&"whole"))
                 }
                 RuleYield::Time => names.contains(&"h"),
                 RuleYield::Phase(_) => true,
             };
             if !ok {
                 return Err(err(format!(
-                    "regex {:?} lacks the capture groups its yield needs (pct, or part and whole; h for times)",
+                    "regex {:?} lacks the capture groups its yield needs (pct, frac, or part and whole; h for times)",
                     re.as_str()
                 )));
             }
