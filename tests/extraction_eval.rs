@@ -317,3 +317,21 @@ fn a_hand_labelled_sample_of_well_labelled_providers() {
         r.false_resolved_rate()
     );
 }
+
+#[test]
+fn french_second_held_out_set_the_rules_were_not_written_on() {
+    // A third blind set (other voices and registers: gaming, hospitals, utilities, payment
+    // terminals, casual posts), kept held out like the test half: aggregate only.
+    let r = evaluate(&rules_on_disk(), &labels("fr_test2.jsonl"), None);
+    println!("== French second held-out set (aggregate only)\n{r}");
+    assert!(
+        r.state_accuracy() >= 0.73,
+        "accuracy {}",
+        r.state_accuracy()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.03,
+        "false resolved {}",
+        r.false_resolved_rate()
+    );
+}
