@@ -465,6 +465,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             let report = eval::evaluate(&extractor, &labels, lang.as_deref());
             print!("{report}");
+            for health in extractor.prefilter_health() {
+                println!("{health}");
+            }
             if misses {
                 for m in &report.false_resolved {
                     println!(

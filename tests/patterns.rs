@@ -31,6 +31,29 @@ fn the_bundled_rules_are_the_shipped_rules() {
     assert_eq!(bundled.languages(), vec!["en", "fr"]);
 }
 
+#[test]
+fn each_language_reports_the_health_of_its_prefilter_sets() {
+    let x = Extractor::bundled().unwrap();
+    let ctx = |lang: &str| statustrail::extract::ExtractContext {
+        lang: Some(lang.into()),
+        tz: chrono_tz::UTC,
+        reference: chrono::Utc::now(),
+    };
+    x.extract("We are investigating elevated error rates.", &ctx("en"));
+    x.extract("Retour à la normale à 90 % vers 12h30.", &ctx("fr"));
+    let health = x.prefilter_health();
+    assert_eq!(
+        health.iter().map(|h| h.lang.as_str()).collect::<Vec<_>>(),
+        ["en", "fr"]
+    );
+    for h in &health {
+        assert!(h.sets.len() >= 2, "{h}");
+        assert!(h.sets.iter().all(|&n| (1..=64).contains(&n)), "{h}");
+        assert!(h.cache_bytes > 0 && h.cache_clears == 0, "{h}");
+        assert!(h.to_string().starts_with(&format!("prefilter {}: ", h.lang)));
+    }
+}
+
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(name), text).unwrap();

@@ -168,7 +168,6 @@ impl Pack {
     /// How often this thread's caches of the sets were cleared for lack of room, and the
     /// memory they hold: a set whose lazy DFA keeps clearing its cache rebuilds states for every
     /// post and reads text a hundred times slower.
-    #[cfg(test)]
     fn cache_stats(&self) -> (usize, usize) {
         let caches = self.caches.get();
         caches.iter().fold((0, 0), |(clears, bytes), c| {
@@ -254,6 +253,41 @@ fn prefilter_pattern(pattern: &str) -> Result<String, RulesError> {
         .parse(pattern)
         .map_err(|e| RulesError::Set(e.to_string()))?;
     Ok(strip(&hir).to_string())
+}
+
+/// See [`Extractor::prefilter_health`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefilterHealth {
+    pub lang: String,
+    /// Patterns in each set.
+    pub sets: Vec<usize>,
+    pub cache_clears: usize,
+    pub cache_bytes: usize,
+}
+
+impl std::fmt::Display for PrefilterHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "prefilter {}: {} sets ({} patterns), caches {:.1} MB, cleared {} times",
+            self.lang,
+            self.sets.len(),
+            self.sets
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(" + "),
+            self.cache_bytes as f64 / 1e6,
+            self.cache_clears
+        )?;
+        if self.cache_clears > 0 {
+            write!(
+                f,
+                " — a set ran out of cache: its patterns are too wide or too many (see docs/perf.md)"
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// A raw match before guards and overlap resolution.
@@ -390,6 +424,24 @@ impl Extractor {
     /// Languages with rules.
     pub fn languages(&self) -> Vec<&str> {
         self.packs.iter().map(|p| p.lang.as_str()).collect()
+    }
+
+    /// The state of each language's prefilter sets on this thread, after what it has read: how
+    /// many sets, their cache memory, and how often a cache ran out of room (it never should;
+    /// when it does, a set holds too many wide patterns and extraction slows a hundredfold).
+    pub fn prefilter_health(&self) -> Vec<PrefilterHealth> {
+        self.packs
+            .iter()
+            .map(|p| {
+                let (cache_clears, cache_bytes) = p.cache_stats();
+                PrefilterHealth {
+                    lang: p.lang.clone(),
+                    sets: p.sets.iter().map(|(_, idx)| idx.len()).collect(),
+                    cache_clears,
+                    cache_bytes,
+                }
+            })
+            .collect()
     }
 
     /// Every rule, for checks and listings.
@@ -868,8 +920,8 @@ mod tests {
             };
             x.extract(text, &ctx);
         }
-        for pack in &x.packs {
-            let (clears, bytes) = pack.cache_stats();
+        for h in x.prefilter_health() {
+            let (clears, bytes, pack) = (h.cache_clears, h.cache_bytes, &h);
             eprintln!("{} pack: {clears} clears, {bytes} bytes", pack.lang);
             assert_eq!(
                 clears, 0,
