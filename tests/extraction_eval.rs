@@ -60,6 +60,28 @@ fn report(title: &str, labels: &[Labelled], lang: Option<&str>) -> EvalReport {
     r
 }
 
+/// A held-out set: scored, and printed in aggregate only (never its texts or its misses).
+fn held_out(title: &str, labels: &[Labelled], lang: Option<&str>) -> EvalReport {
+    let r = evaluate(&rules_on_disk(), labels, lang);
+    println!("== {title} (aggregate only)\n{r}");
+    r
+}
+
+/// The floors every set keeps: state accuracy at least `accuracy`, false "resolved" under
+/// `false_resolved`.
+fn assert_floors(r: &EvalReport, accuracy: f64, false_resolved: f64) {
+    assert!(
+        r.state_accuracy() >= accuracy,
+        "accuracy {}",
+        r.state_accuracy()
+    );
+    assert!(
+        r.false_resolved_rate() < false_resolved,
+        "false resolved {}",
+        r.false_resolved_rate()
+    );
+}
+
 #[test]
 fn statuspage_updates_resolved_is_found_and_never_invented() {
     // The targets, on the Atlassian Statuspage updates (GitHub, DigitalOcean, Oracle
@@ -113,8 +135,11 @@ fn in_dev_half(l: &Labelled) -> bool {
 fn well_labelled_providers_phases_are_read_from_the_prose() {
     // Both halves: aggregate only, so that the held-out half's texts are never printed; the dev
     // half's misses are printed by the next test.
-    let r = evaluate(&rules_on_disk(), &well_labelled(), Some("en"));
-    println!("== DigitalOcean, Oracle Cloud, DatoCMS updates (aggregate only)\n{r}");
+    let r = held_out(
+        "DigitalOcean, Oracle Cloud, DatoCMS updates",
+        &well_labelled(),
+        Some("en"),
+    );
     assert!(
         r.carried_accuracy() >= 0.885,
         "accuracy {}",
@@ -147,9 +172,10 @@ fn well_labelled_providers_held_out_half() {
     let (_, test): (Vec<Labelled>, Vec<Labelled>) =
         well_labelled().into_iter().partition(in_dev_half);
     assert_eq!(test.len(), 1162);
-    let r = evaluate(&rules_on_disk(), &test, Some("en"));
-    println!(
-        "== DigitalOcean, Oracle Cloud, DatoCMS updates, held-out test half (aggregate only)\n{r}"
+    let r = held_out(
+        "DigitalOcean, Oracle Cloud, DatoCMS updates, held-out test half",
+        &test,
+        Some("en"),
     );
     assert!(
         r.carried_accuracy() >= 0.865,
@@ -230,16 +256,7 @@ fn french_dev_half_the_rules_were_tuned_on() {
     // The dev half of the blind set: its misses were read while generalising the rules (like
     // fr_posts.jsonl, a training score). See docs/extraction.md.
     let r = report("French dev half", &labels("fr_dev.jsonl"), None);
-    assert!(
-        r.state_accuracy() >= 0.99,
-        "accuracy {}",
-        r.state_accuracy()
-    );
-    assert!(
-        r.false_resolved_rate() < 0.01,
-        "false resolved {}",
-        r.false_resolved_rate()
-    );
+    assert_floors(&r, 0.99, 0.01);
 }
 
 #[test]
@@ -248,16 +265,7 @@ fn french_second_blind_set_the_rules_were_generalised_on() {
     // Belgian, Swiss and Québécois variants). Its misses were read while generalising the
     // French families, so from then on it is a training score too. See PROVENANCE.md.
     let r = report("French second blind set", &labels("fr_dev2.jsonl"), None);
-    assert!(
-        r.state_accuracy() >= 0.99,
-        "accuracy {}",
-        r.state_accuracy()
-    );
-    assert!(
-        r.false_resolved_rate() < 0.01,
-        "false resolved {}",
-        r.false_resolved_rate()
-    );
+    assert_floors(&r, 0.99, 0.01);
 }
 
 #[test]
@@ -265,22 +273,12 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
     // The test half: only its aggregate is ever printed, never its texts or misses, so that rules
     // are not written against it. An honest estimate of how the French rules carry over to new
     // wording; see docs/extraction.md.
-    let r = evaluate(&rules_on_disk(), &labels("fr_test.jsonl"), None);
-    println!("== French held-out test half (aggregate only)\n{r}");
-    assert!(
-        r.state_accuracy() >= 0.75,
-        "accuracy {}",
-        r.state_accuracy()
-    );
+    let r = held_out("French held-out test half", &labels("fr_test.jsonl"), None);
+    assert_floors(&r, 0.75, 0.02);
     assert!(
         r.resolved.recall().unwrap_or(0.0) >= 0.80,
         "resolved recall {:?}",
         r.resolved.recall()
-    );
-    assert!(
-        r.false_resolved_rate() < 0.02,
-        "false resolved {}",
-        r.false_resolved_rate()
     );
 }
 
@@ -306,32 +304,17 @@ fn a_hand_labelled_sample_of_well_labelled_providers() {
             m.text.replace(char::is_whitespace, " ")
         );
     }
-    assert!(
-        r.state_accuracy() >= 0.87,
-        "accuracy {}",
-        r.state_accuracy()
-    );
-    assert!(
-        r.false_resolved_rate() < 0.01,
-        "false resolved {}",
-        r.false_resolved_rate()
-    );
+    assert_floors(&r, 0.87, 0.01);
 }
 
 #[test]
 fn french_second_held_out_set_the_rules_were_not_written_on() {
     // A third blind set (other voices and registers: gaming, hospitals, utilities, payment
     // terminals, casual posts), kept held out like the test half: aggregate only.
-    let r = evaluate(&rules_on_disk(), &labels("fr_test2.jsonl"), None);
-    println!("== French second held-out set (aggregate only)\n{r}");
-    assert!(
-        r.state_accuracy() >= 0.73,
-        "accuracy {}",
-        r.state_accuracy()
+    let r = held_out(
+        "French second held-out set",
+        &labels("fr_test2.jsonl"),
+        None,
     );
-    assert!(
-        r.false_resolved_rate() < 0.03,
-        "false resolved {}",
-        r.false_resolved_rate()
-    );
+    assert_floors(&r, 0.73, 0.03);
 }
