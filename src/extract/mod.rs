@@ -49,7 +49,7 @@ pub struct ExtractContext {
 /// measured 2026-11-25, see docs/perf.md).
 const MAX_SET_PATTERNS: usize = 64;
 
-/// The rules of one language (plus the language-independent ones), behind one set.
+/// The rules of one language (plus the language-independent ones), behind their prefilter sets.
 #[derive(Debug, Clone)]
 struct Pack {
     lang: String,
