@@ -323,8 +323,12 @@ fn french_second_held_out_set_the_rules_were_not_written_on() {
 fn english_social_posts_dev_half() {
     // Free-form English posts (X, Mastodon, Bluesky, Discord, founders' threads), written blind
     // to the rules; odd ids. Its misses are read when English rules are written.
-    let r = report("English social posts, dev half", &labels("en_social_dev.jsonl"), None);
-    assert_floors(&r, 0.54, 0.02);
+    let r = report(
+        "English social posts, dev half",
+        &labels("en_social_dev.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.83, 0.02);
 }
 
 #[test]
@@ -335,6 +339,5 @@ fn english_social_posts_held_out_half() {
         &labels("en_social_test.jsonl"),
         None,
     );
-    assert_floors(&r, 0.46, 0.03);
+    assert_floors(&r, 0.49, 0.03);
 }
-
