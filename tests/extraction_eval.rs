@@ -339,5 +339,5 @@ fn english_social_posts_held_out_half() {
         &labels("en_social_test.jsonl"),
         None,
     );
-    assert_floors(&r, 0.50, 0.03);
+    assert_floors(&r, 0.52, 0.03);
 }
