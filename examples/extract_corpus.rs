@@ -46,7 +46,12 @@ fn main() {
             .map(|i| i.text),
     );
     let bytes: usize = posts.iter().map(String::len).sum();
-    let extractor = Extractor::bundled().unwrap();
+    // STATUSTRAIL_PATTERNS=dir reads the rules from a folder instead of the bundled ones, to
+    // compare two versions of the rules with one binary.
+    let extractor = match std::env::var_os("STATUSTRAIL_PATTERNS") {
+        Some(dir) => Extractor::from_dir(Path::new(&dir)).unwrap(),
+        None => Extractor::bundled().unwrap(),
+    };
     let ctx = ExtractContext {
         lang: Some(lang.unwrap_or_else(|| "en".into())).filter(|l| l != "detect"),
         tz: chrono_tz::Europe::Paris,
