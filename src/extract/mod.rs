@@ -937,6 +937,19 @@ mod tests {
     }
 
     #[test]
+    fn numbers_and_shares_are_read_in_digits_and_in_words() {
+        assert_eq!(parse_number("99,9"), Some(99.9));
+        assert_eq!(parse_number(" Septante "), Some(70.0));
+        assert_eq!(parse_number("quatre-vingt-dix"), Some(90.0));
+        assert_eq!(parse_number("six"), Some(6.0));
+        assert_eq!(parse_number("plusieurs"), None);
+        assert_eq!(share_word("la moitié"), Some(50.0));
+        assert_eq!(share_word("Three quarters"), Some(75.0));
+        assert_eq!(share_word("les deux tiers").map(|v| v.round()), Some(67.0));
+        assert_eq!(share_word("la plupart"), None);
+    }
+
+    #[test]
     fn the_prefilter_drops_word_boundaries_and_groups_but_keeps_case_folding() {
         let p = prefilter_pattern(r"\b(?P<w>rétabli)e?s?\b").unwrap();
         let re = regex::Regex::new(&p).unwrap();
