@@ -76,4 +76,7 @@ fn main() {
         (bytes * passes) as f64 / secs / 1e6,
         (posts.len() * passes) as f64 / secs
     );
+    for h in extractor.prefilter_health() {
+        println!("{h}");
+    }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
+use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::util::pool::Pool;
 use regex_automata::{Input, MatchKind};
 
@@ -66,9 +66,11 @@ struct Pack {
     bounded: Vec<bool>,
 }
 
+/// Per thread: one lazy-DFA cache per set, and the buffer of the post's lowercased copy.
+type Scratch = (Vec<Cache>, Vec<u8>);
 type CachePool = Pool<
-    Vec<Cache>,
-    Box<dyn Fn() -> Vec<Cache> + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>,
+    Scratch,
+    Box<dyn Fn() -> Scratch + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>,
 >;
 
 impl Pack {
@@ -101,13 +103,17 @@ impl Pack {
         let mut sets = Vec::new();
         for (_, pats, idx) in groups {
             let dfa = DFA::builder()
+                // The set's patterns are byte-level supersets (see `ascii_superset`).
+                .syntax(regex_automata::util::syntax::Config::new().utf8(false))
                 .configure(
                     DFA::config()
                         .match_kind(MatchKind::All)
                         .cache_capacity(1 << 26),
                 )
                 .thompson(
-                    regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(1 << 26)),
+                    regex_automata::nfa::thompson::Config::new()
+                        .utf8(false)
+                        .nfa_size_limit(Some(1 << 26)),
                 )
                 .build_many(&pats)
                 .map_err(|e| RulesError::Set(e.to_string()))?;
@@ -115,7 +121,7 @@ impl Pack {
         }
         let dfas: Vec<DFA> = sets.iter().map(|(d, _)| d.clone()).collect();
         let caches: CachePool = Pool::new(Box::new(move || {
-            dfas.iter().map(DFA::create_cache).collect::<Vec<Cache>>()
+            (dfas.iter().map(DFA::create_cache).collect(), Vec::new())
         }));
         let bounded = owners
             .iter()
@@ -135,27 +141,23 @@ impl Pack {
     /// with the end of the text its own regex needs to read: no match of the rule can end after
     /// the last end of its (wider) prefilter.
     fn candidates(&self, text: &str) -> Vec<(usize, usize)> {
-        let mut caches = self.caches.get();
+        let mut scratch = self.caches.get();
+        let (caches, lower) = &mut *scratch;
+        // The sets read the post ASCII-lowercased (same length, same offsets).
+        lower.clear();
+        lower.extend_from_slice(text.as_bytes());
+        lower.make_ascii_lowercase();
         let mut ends: Vec<Option<usize>> = vec![None; self.owners.len()];
-        let input = Input::new(text);
         for ((dfa, idx), cache) in self.sets.iter().zip(caches.iter_mut()) {
-            let mut state = OverlappingState::start();
-            loop {
-                match dfa.try_search_overlapping_fwd(cache, &input, &mut state) {
-                    Ok(()) => match state.get_match() {
-                        Some(m) => {
-                            let end = &mut ends[idx[m.pattern().as_usize()]];
-                            *end = Some(end.map_or(m.offset(), |e| e.max(m.offset())));
-                        }
-                        None => break,
-                    },
-                    // The lazy DFA gave up: every pattern of this set is a candidate.
-                    Err(_) => {
-                        for &pi in idx {
-                            ends[pi] = Some(text.len());
-                        }
-                        break;
-                    }
+            if scan(dfa, cache, lower, |pattern, end| {
+                let e = &mut ends[idx[pattern]];
+                *e = Some(e.map_or(end, |e| e.max(end)));
+            })
+            .is_err()
+            {
+                // The lazy DFA gave up: every pattern of this set is a candidate.
+                for &pi in idx {
+                    ends[pi] = Some(text.len());
                 }
             }
         }
@@ -169,8 +171,8 @@ impl Pack {
     /// memory they hold: a set whose lazy DFA keeps clearing its cache rebuilds states for every
     /// post and reads text a hundred times slower.
     fn cache_stats(&self) -> (usize, usize) {
-        let caches = self.caches.get();
-        caches.iter().fold((0, 0), |(clears, bytes), c| {
+        let scratch = self.caches.get();
+        scratch.0.iter().fold((0, 0), |(clears, bytes), c| {
             (clears + c.clear_count(), bytes + c.memory_usage())
         })
     }
@@ -188,6 +190,46 @@ impl Pack {
             .find(|&(_, c)| !regex_syntax::is_word_character(c))
             .map_or(rest.len(), |(i, _)| i)
     }
+}
+
+/// Reads `hay` once with a set's lazy DFA and reports every (pattern, end) of its matches.
+///
+/// The same as the DFA's overlapping search, without stopping at each match: the loop does one
+/// table lookup per byte, and looks at the state only when it is tagged (a match, or a state
+/// not built yet). A lazy DFA reports a match one byte late: entering a match state on the byte
+/// at `at` means the match ended at `at`. `Err` when the lazy DFA gives up (it has no quit
+/// bytes and no cache-clear limit, so it should not).
+fn scan(
+    dfa: &DFA,
+    cache: &mut Cache,
+    hay: &[u8],
+    mut report: impl FnMut(usize, usize),
+) -> Result<(), ()> {
+    let mut found = |cache: &mut Cache, sid: regex_automata::hybrid::LazyStateID, end: usize| {
+        for i in 0..dfa.match_len(cache, sid) {
+            report(dfa.match_pattern(cache, sid, i).as_usize(), end);
+        }
+    };
+    let mut sid = dfa
+        .start_state_forward(cache, &Input::new(hay))
+        .map_err(|_| ())?;
+    for (at, &byte) in hay.iter().enumerate() {
+        sid = dfa.next_state(cache, sid, byte).map_err(|_| ())?;
+        if sid.is_tagged() {
+            if sid.is_match() {
+                found(cache, sid, at);
+            } else if sid.is_dead() {
+                return Ok(());
+            } else if sid.is_quit() {
+                return Err(());
+            }
+        }
+    }
+    sid = dfa.next_eoi_state(cache, sid).map_err(|_| ())?;
+    if sid.is_match() {
+        found(cache, sid, hay.len());
+    }
+    Ok(())
 }
 
 /// The set is a prefilter: it only says which rules may match, and each candidate rule's own
@@ -252,7 +294,102 @@ fn prefilter_pattern(pattern: &str) -> Result<String, RulesError> {
         .build()
         .parse(pattern)
         .map_err(|e| RulesError::Set(e.to_string()))?;
-    Ok(strip(&hir).to_string())
+    Ok(ascii_superset(&strip(&hir)).to_string())
+}
+
+/// The same pattern read byte by byte, where every non-ASCII character is "some non-ASCII bytes":
+/// `r[ée]tabli` becomes `r(?:e|[\x80-\xFF]+)tabli`. Still a superset of what the rule matches
+/// (a character outside ASCII is one or more bytes of `\x80-\xFF`), and a far smaller automaton:
+/// the set's lazy DFA then tells apart some 40 byte classes instead of 110 to 136 (its ASCII
+/// letters, digits and punctuation, and one class for every byte above ASCII), so each of its
+/// states takes a quarter to a half of the memory, and far fewer states are built, because the
+/// UTF-8 paths of case-folded letters and Unicode spaces are gone.
+fn ascii_superset(h: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
+    use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Repetition};
+    let high = || {
+        Hir::class(Class::Bytes(ClassBytes::new([ClassBytesRange::new(
+            0x80, 0xFF,
+        )])))
+    };
+    // One or more non-ASCII bytes: any non-ASCII character, or several.
+    let high_run = || {
+        Hir::repetition(Repetition {
+            min: 1,
+            max: None,
+            greedy: true,
+            sub: Box::new(high()),
+        })
+    };
+    match h.kind() {
+        HirKind::Literal(lit) => {
+            let mut parts = Vec::new();
+            let mut ascii = Vec::new();
+            let mut in_high = false;
+            for &b in lit.0.iter() {
+                if b < 0x80 {
+                    ascii.push(b.to_ascii_lowercase());
+                    in_high = false;
+                } else if !in_high {
+                    if !ascii.is_empty() {
+                        parts.push(Hir::literal(std::mem::take(&mut ascii)));
+                    }
+                    parts.push(high_run());
+                    in_high = true;
+                }
+            }
+            if !ascii.is_empty() {
+                parts.push(Hir::literal(ascii));
+            }
+            Hir::concat(parts)
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            let mut ascii = ClassBytes::new(
+                c.ranges()
+                    .iter()
+                    .filter(|r| r.start() <= '\x7f')
+                    .map(|r| ClassBytesRange::new(r.start() as u8, r.end().min('\x7f') as u8)),
+            );
+            lowercase(&mut ascii);
+            let has_high = c.ranges().last().is_some_and(|r| r.end() > '\x7f');
+            let ascii = Hir::class(Class::Bytes(ascii));
+            match (
+                c.ranges().first().is_some_and(|r| r.start() <= '\x7f'),
+                has_high,
+            ) {
+                (true, true) => Hir::alternation(vec![ascii, high_run()]),
+                (false, true) => high_run(),
+                _ => ascii,
+            }
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            let mut c = c.clone();
+            lowercase(&mut c);
+            Hir::class(Class::Bytes(c))
+        }
+        HirKind::Repetition(r) => {
+            let mut r = r.clone();
+            r.sub = Box::new(ascii_superset(&r.sub));
+            Hir::repetition(r)
+        }
+        HirKind::Capture(c) => ascii_superset(&c.sub),
+        HirKind::Concat(xs) => Hir::concat(xs.iter().map(ascii_superset).collect()),
+        HirKind::Alternation(xs) => Hir::alternation(xs.iter().map(ascii_superset).collect()),
+        _ => h.clone(),
+    }
+}
+
+/// The class as it reads ASCII-lowercased text: its capitals become small letters. (The sets
+/// read a lowercased copy of the post, so that "A" and "a" are one byte class, not two.)
+fn lowercase(c: &mut regex_syntax::hir::ClassBytes) {
+    use regex_syntax::hir::{ClassBytes, ClassBytesRange};
+    let upper = ClassBytes::new([ClassBytesRange::new(b'A', b'Z')]);
+    let mut caps = c.clone();
+    caps.intersect(&upper);
+    c.difference(&upper);
+    c.union(&ClassBytes::new(
+        caps.iter()
+            .map(|r| ClassBytesRange::new(r.start() + 32, r.end() + 32)),
+    ));
 }
 
 /// See [`Extractor::prefilter_health`].
@@ -726,12 +863,17 @@ fn hits(
         // Guards read the clause before the match and, for `unless_after`, the rest of the
         // clause after it.
         let guarded = |start: usize, end: usize| {
-            if rule.unless.is_empty() && rule.unless_after.is_empty() {
+            if rule.unless.is_none() && rule.unless_after.is_none() {
                 return false;
             }
             let (cs, ce) = clause(text, start, end);
-            rule.unless.iter().any(|g| g.is_match(&text[cs..start]))
-                || rule.unless_after.iter().any(|g| g.is_match(&text[end..ce]))
+            rule.unless
+                .as_ref()
+                .is_some_and(|g| g.is_match(&text[cs..start]))
+                || rule
+                    .unless_after
+                    .as_ref()
+                    .is_some_and(|g| g.is_match(&text[end..ce]))
         };
         if rule.yields == RuleYield::Time {
             for m in re.find_iter(hay) {
@@ -950,13 +1092,21 @@ mod tests {
     }
 
     #[test]
-    fn the_prefilter_drops_word_boundaries_and_groups_but_keeps_case_folding() {
+    fn the_prefilter_is_a_wider_byte_pattern_read_on_lowercased_text() {
         let p = prefilter_pattern(r"\b(?P<w>rétabli)e?s?\b").unwrap();
-        let re = regex::Regex::new(&p).unwrap();
         assert!(!p.contains(r"\b") && !p.contains("?P<"));
-        assert!(re.is_match("Service RÉTABLI."));
-        // Wider than the rule (no boundary), never narrower: the rule's own regex decides.
-        assert!(re.is_match("nonrétablis"));
+        let re = regex::bytes::Regex::new(&p).unwrap();
+        let reads = |t: &str| re.is_match(t.to_ascii_lowercase().as_bytes());
+        assert!(reads("Service RÉTABLI."));
+        // Wider than the rule (no boundary, any letter outside ASCII), never narrower: the rule's
+        // own regex decides.
+        assert!(reads("nonrétablis"));
+        assert!(reads("rÖtabli"));
+        assert!(!reads("rtabli"));
+        // A capital folds as the rule's case-insensitive regex folds it: the set's copy holds
+        // small letters only, and reads a lowercased copy of the post.
+        let caps = prefilter_pattern(r"(?-i:ETA)\s+\d").unwrap();
+        assert!(caps.contains("eta"), "{caps}");
     }
 
     #[test]

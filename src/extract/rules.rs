@@ -121,10 +121,11 @@ pub struct Rule {
     /// is dropped when any other rule finds a phase in the same post ("… we are monitoring").
     pub weak: bool,
     pub regexes: Vec<Regex>,
-    /// Guards looked for in the clause before the match.
-    pub unless: Vec<Regex>,
-    /// Guards looked for in the clause after the match.
-    pub unless_after: Vec<Regex>,
+    /// The rule's guards looked for in the clause before the match, as one regex: the
+    /// alternation of every guard it names (one search per match, not one per guard).
+    pub unless: Option<Regex>,
+    /// The same for the guards looked for in the clause after the match.
+    pub unless_after: Option<Regex>,
     pub examples: Vec<RawExample>,
     pub counter_examples: Vec<String>,
     pub file: PathBuf,
@@ -194,6 +195,8 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         })?;
         guards.insert(name.clone(), re);
     }
+    // Rules naming the same guards share one compiled alternation of them.
+    let mut combined: BTreeMap<Vec<String>, Regex> = BTreeMap::new();
     let mut rules = Vec::new();
     for raw in file.rules {
         let line = rule_line(&raw.id);
@@ -236,16 +239,24 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
                 )));
             }
         }
-        let resolve = |names: &[String]| {
-            names
-                .iter()
-                .map(|g| {
-                    guards
-                        .get(g)
-                        .cloned()
-                        .ok_or_else(|| err(format!("unknown guard {g:?}")))
-                })
-                .collect::<Result<Vec<_>, _>>()
+        let mut resolve = |names: &[String]| -> Result<Option<Regex>, RulesError> {
+            if names.is_empty() {
+                return Ok(None);
+            }
+            if let Some(re) = combined.get(names) {
+                return Ok(Some(re.clone()));
+            }
+            let mut alternation = Vec::new();
+            for g in names {
+                if !guards.contains_key(g) {
+                    return Err(err(format!("unknown guard {g:?}")));
+                }
+                // A group scopes the guard's own inline flags (`(?m)`) to the guard.
+                alternation.push(format!("(?:{})", file.guards[g]));
+            }
+            let re = build(&alternation.join("|")).map_err(&err)?;
+            combined.insert(names.to_vec(), re.clone());
+            Ok(Some(re))
         };
         let unless = resolve(&raw.unless)?;
         let unless_after = resolve(&raw.unless_after)?;
