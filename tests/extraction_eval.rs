@@ -149,7 +149,7 @@ fn well_labelled_providers_phases_are_read_from_the_prose() {
 
 #[test]
 fn well_labelled_providers_dev_half_the_rules_were_tuned_on() {
-    // The dev half: its misses are read when English rules are written (a training score).
+    // The dev half: its misses are read when English rules are written (93.8 % after session 4).(a training score).
     let (dev, _): (Vec<Labelled>, Vec<Labelled>) =
         well_labelled().into_iter().partition(in_dev_half);
     assert_eq!(dev.len(), 1165);
@@ -274,7 +274,7 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
     // are not written against it. An honest estimate of how the French rules carry over to new
     // wording; see docs/extraction.md.
     let r = held_out("French held-out test half", &labels("fr_test.jsonl"), None);
-    assert_floors(&r, 0.75, 0.02);
+    assert_floors(&r, 0.78, 0.02);
     assert!(
         r.resolved.recall().unwrap_or(0.0) >= 0.80,
         "resolved recall {:?}",
@@ -316,19 +316,19 @@ fn french_second_held_out_set_the_rules_were_not_written_on() {
         &labels("fr_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.73, 0.03);
+    assert_floors(&r, 0.74, 0.03);
 }
 
 #[test]
 fn english_social_posts_dev_half() {
     // Free-form English posts (X, Mastodon, Bluesky, Discord, founders' threads), written blind
-    // to the rules; odd ids. Its misses are read when English rules are written.
+    // to the rules; odd ids. Its misses are read when English rules are written (93.8 % after session 4).
     let r = report(
         "English social posts, dev half",
         &labels("en_social_dev.jsonl"),
         None,
     );
-    assert_floors(&r, 0.83, 0.02);
+    assert_floors(&r, 0.90, 0.02);
 }
 
 #[test]
@@ -339,38 +339,38 @@ fn english_social_posts_held_out_half() {
         &labels("en_social_test.jsonl"),
         None,
     );
-    assert_floors(&r, 0.52, 0.03);
+    assert_floors(&r, 0.67, 0.03);
 }
 
 #[test]
 fn french_fourth_blind_set_the_rules_were_generalised_on() {
     // 160 posts in the core voices (hosters, telecom operators, cloud, CDN, registrars), written
-    // blind in session 4; read blind at 73.1 %, then used to widen the French word families.
+    // blind in session 4; read blind at 73.1 %, then used to widen the French word families (100 %).
     let r = report(
         "French fourth blind set (development)",
         &labels("fr_dev4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.73, 0.02);
+    assert_floors(&r, 0.99, 0.01);
 }
 
 #[test]
 fn french_third_held_out_set_the_rules_were_not_written_on() {
     // Written blind in session 4 alongside fr_dev4 and kept held out: aggregate only.
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
-    assert_floors(&r, 0.68, 0.02);
+    assert_floors(&r, 0.74, 0.02);
 }
 
 #[test]
 fn english_social_posts_second_dev_set() {
     // 160 free-form English posts written blind in session 4 (read blind at 50.6 %); its misses
-    // are read when English rules are written.
+    // are read when English rules are written (93.8 % after session 4).
     let r = report(
         "English social posts, second dev set",
         &labels("en_social_dev2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.50, 0.02);
+    assert_floors(&r, 0.93, 0.02);
 }
 
 #[test]
@@ -381,5 +381,5 @@ fn english_social_posts_second_held_out_set() {
         &labels("en_social_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.43, 0.02);
+    assert_floors(&r, 0.54, 0.02);
 }
