@@ -274,7 +274,7 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
     // are not written against it. An honest estimate of how the French rules carry over to new
     // wording; see docs/extraction.md.
     let r = held_out("French held-out test half", &labels("fr_test.jsonl"), None);
-    assert_floors(&r, 0.78, 0.02);
+    assert_floors(&r, 0.81, 0.02);
     assert!(
         r.resolved.recall().unwrap_or(0.0) >= 0.80,
         "resolved recall {:?}",
@@ -316,7 +316,7 @@ fn french_second_held_out_set_the_rules_were_not_written_on() {
         &labels("fr_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.74, 0.03);
+    assert_floors(&r, 0.78, 0.03);
 }
 
 #[test]
@@ -328,7 +328,7 @@ fn english_social_posts_dev_half() {
         &labels("en_social_dev.jsonl"),
         None,
     );
-    assert_floors(&r, 0.90, 0.02);
+    assert_floors(&r, 0.91, 0.02);
 }
 
 #[test]
@@ -339,7 +339,7 @@ fn english_social_posts_held_out_half() {
         &labels("en_social_test.jsonl"),
         None,
     );
-    assert_floors(&r, 0.67, 0.03);
+    assert_floors(&r, 0.73, 0.03);
 }
 
 #[test]
@@ -358,7 +358,7 @@ fn french_fourth_blind_set_the_rules_were_generalised_on() {
 fn french_third_held_out_set_the_rules_were_not_written_on() {
     // Written blind in session 4 alongside fr_dev4 and kept held out: aggregate only.
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
-    assert_floors(&r, 0.74, 0.02);
+    assert_floors(&r, 0.76, 0.035);
 }
 
 #[test]
@@ -370,7 +370,7 @@ fn english_social_posts_second_dev_set() {
         &labels("en_social_dev2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.93, 0.02);
+    assert_floors(&r, 0.94, 0.02);
 }
 
 #[test]
@@ -381,14 +381,14 @@ fn english_social_posts_second_held_out_set() {
         &labels("en_social_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.54, 0.02);
+    assert_floors(&r, 0.61, 0.035);
 }
 
 #[test]
 fn french_fifth_blind_set_the_rules_were_generalised_on() {
     // 160 longer, mixed posts (multi-update pages, e-mails, public bodies, banks), written blind
     // in session 4 and read blind at 67.5 % by the rules of the first tuning round; then used to
-    // widen the French families.
+    // widen the French families (99.4 %).
     let r = report(
         "French fifth blind set (development)",
         &labels("fr_dev5.jsonl"),
@@ -400,11 +400,12 @@ fn french_fifth_blind_set_the_rules_were_generalised_on() {
 #[test]
 fn english_social_posts_third_dev_set() {
     // 160 longer, mixed English posts written blind in session 4 (read blind at 51.9 % by the
-    // rules of the first tuning round); its misses are read when English rules are written.
+    // rules of the first tuning round, 96.2 % after the second); its misses are read when English
+    // rules are written.
     let r = report(
         "English social posts, third dev set",
         &labels("en_social_dev3.jsonl"),
         None,
     );
-    assert_floors(&r, 0.51, 0.03);
+    assert_floors(&r, 0.96, 0.01);
 }
