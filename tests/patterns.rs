@@ -118,3 +118,56 @@ fn a_failing_example_fails_the_report() {
     assert_eq!(report.failures.len(), 2, "{report}");
     assert!(report.to_string().contains("FAIL"));
 }
+
+#[test]
+fn a_broken_or_unknown_guard_is_reported_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "guards.toml",
+        "lang = \"en\"\n[guards]\nbroken = '''(unclosed'''\n[[rule]]\nid = \"en.r\"\nyields = \"resolved\"\nregex = ['resolved']\nexamples = [{ text = \"resolved\", expect = \"resolved\" }]\n",
+    );
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(msg.contains("guard broken"), "{msg}");
+
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "guards.toml",
+        "lang = \"en\"\n[[rule]]\nid = \"en.r\"\nyields = \"resolved\"\nregex = ['resolved']\nunless = [\"nowhere\"]\nexamples = [{ text = \"resolved\", expect = \"resolved\" }]\n",
+    );
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(
+        msg.contains("en.r") && msg.contains("unknown guard \"nowhere\""),
+        "{msg}"
+    );
+}
+
+#[test]
+fn any_of_a_rules_guards_cancels_it_and_each_keeps_its_own_flags() {
+    // Two guards, one of them case-sensitive by its own (?-i): they are searched as one
+    // alternation, either still cancels the match, and the flag stays with its guard ("NOT" is
+    // still a negation, a lowercase "eta" is no forecast).
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "guards.toml",
+        r#"lang = "en"
+[guards]
+negation = '''\bnot\b'''
+forecast = '''(?-i)\bETA\b'''
+[[rule]]
+id = "en.r"
+yields = "resolved"
+regex = ['\bresolved\b']
+unless = ["forecast", "negation"]
+examples = [
+  { text = "The issue is resolved.", expect = "resolved" },
+  { text = "Our eta estimate was wrong, it is resolved.", expect = "resolved" },
+]
+counter_examples = ["The issue is NOT resolved.", "ETA noon, resolved"]
+"#,
+    );
+    let report = test_patterns(dir.path()).unwrap();
+    assert!(report.passed(), "{report}");
+}

@@ -185,15 +185,15 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             .or_else(|| text.find(&format!("'{id}'")))
             .map_or(0, |o| line_of(text, o))
     };
-    let mut guards = BTreeMap::new();
+    // Each guard is compiled alone first, so that a broken one is reported by its own name and
+    // line; rules then use the alternation of the guards they name (below).
     for (name, pattern) in &file.guards {
-        let re = build(pattern).map_err(|e| RulesError::Rule {
+        build(pattern).map_err(|e| RulesError::Rule {
             path: path.to_path_buf(),
             line: text.find(name.as_str()).map_or(0, |o| line_of(text, o)),
             rule: format!("guard {name}"),
             message: e,
         })?;
-        guards.insert(name.clone(), re);
     }
     // Rules naming the same guards share one compiled alternation of them.
     let mut combined: BTreeMap<Vec<String>, Regex> = BTreeMap::new();
@@ -248,11 +248,11 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             }
             let mut alternation = Vec::new();
             for g in names {
-                if !guards.contains_key(g) {
+                let Some(pattern) = file.guards.get(g) else {
                     return Err(err(format!("unknown guard {g:?}")));
-                }
+                };
                 // A group scopes the guard's own inline flags (`(?m)`) to the guard.
-                alternation.push(format!("(?:{})", file.guards[g]));
+                alternation.push(format!("(?:{pattern})"));
             }
             let re = build(&alternation.join("|")).map_err(&err)?;
             combined.insert(names.to_vec(), re.clone());
