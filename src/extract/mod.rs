@@ -66,8 +66,17 @@ struct Pack {
     bounded: Vec<bool>,
 }
 
-/// Per thread: one lazy-DFA cache per set, and the buffer of the post's lowercased copy.
-type Scratch = (Vec<Cache>, Vec<u8>);
+/// Per thread: one lazy-DFA cache per set, and buffers reused from post to post.
+#[derive(Debug)]
+struct Scratch {
+    caches: Vec<Cache>,
+    /// The post, ASCII-lowercased (same length, same offsets).
+    lower: Vec<u8>,
+    /// For each pattern: 1 + the last end of its prefilter matches, 0 when it did not match.
+    ends: Vec<usize>,
+    /// The patterns whose entry of `ends` this post set.
+    touched: Vec<usize>,
+}
 type CachePool = Pool<
     Scratch,
     Box<dyn Fn() -> Scratch + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>,
@@ -120,8 +129,12 @@ impl Pack {
             sets.push((dfa, idx));
         }
         let dfas: Vec<DFA> = sets.iter().map(|(d, _)| d.clone()).collect();
-        let caches: CachePool = Pool::new(Box::new(move || {
-            (dfas.iter().map(DFA::create_cache).collect(), Vec::new())
+        let patterns = owners.len();
+        let caches: CachePool = Pool::new(Box::new(move || Scratch {
+            caches: dfas.iter().map(DFA::create_cache).collect(),
+            lower: Vec::new(),
+            ends: vec![0; patterns],
+            touched: Vec::new(),
         }));
         let bounded = owners
             .iter()
@@ -142,28 +155,42 @@ impl Pack {
     /// the last end of its (wider) prefilter.
     fn candidates(&self, text: &str) -> Vec<(usize, usize)> {
         let mut scratch = self.caches.get();
-        let (caches, lower) = &mut *scratch;
-        // The sets read the post ASCII-lowercased (same length, same offsets).
+        let Scratch {
+            caches,
+            lower,
+            ends,
+            touched,
+        } = &mut *scratch;
         lower.clear();
         lower.extend_from_slice(text.as_bytes());
         lower.make_ascii_lowercase();
-        let mut ends: Vec<Option<usize>> = vec![None; self.owners.len()];
+        // `ends` is all zeros between posts: only the touched entries are read and reset (again
+        // here, in case a previous post was interrupted by a panic).
+        for pi in touched.drain(..) {
+            ends[pi] = 0;
+        }
         for ((dfa, idx), cache) in self.sets.iter().zip(caches.iter_mut()) {
-            if scan(dfa, cache, lower, |pattern, end| {
-                let e = &mut ends[idx[pattern]];
-                *e = Some(e.map_or(end, |e| e.max(end)));
-            })
-            .is_err()
-            {
+            let mut mark = |pi: usize, end: usize| {
+                let e = &mut ends[pi];
+                if *e == 0 {
+                    touched.push(pi);
+                }
+                *e = (*e).max(end + 1);
+            };
+            if scan(dfa, cache, lower, |pattern, end| mark(idx[pattern], end)).is_err() {
                 // The lazy DFA gave up: every pattern of this set is a candidate.
                 for &pi in idx {
-                    ends[pi] = Some(text.len());
+                    mark(pi, text.len());
                 }
             }
         }
-        ends.iter()
-            .enumerate()
-            .filter_map(|(pi, e)| Some((pi, self.read_to(pi, (*e)?, text))))
+        touched.sort_unstable();
+        touched
+            .iter()
+            .map(|&pi| {
+                let end = std::mem::take(&mut ends[pi]) - 1;
+                (pi, self.read_to(pi, end, text))
+            })
             .collect()
     }
 
@@ -172,7 +199,7 @@ impl Pack {
     /// post and reads text a hundred times slower.
     fn cache_stats(&self) -> (usize, usize) {
         let scratch = self.caches.get();
-        scratch.0.iter().fold((0, 0), |(clears, bytes), c| {
+        scratch.caches.iter().fold((0, 0), |(clears, bytes), c| {
             (clears + c.clear_count(), bytes + c.memory_usage())
         })
     }
