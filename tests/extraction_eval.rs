@@ -149,7 +149,8 @@ fn well_labelled_providers_phases_are_read_from_the_prose() {
 
 #[test]
 fn well_labelled_providers_dev_half_the_rules_were_tuned_on() {
-    // The dev half: its misses are read when English rules are written (93.8 % after session 4).(a training score).
+    // The dev half: its misses are read when English rules are written (90.6 % along the incident
+    // after session 5, a training score; most remaining misses are labels that do not fit the prose).
     let (dev, _): (Vec<Labelled>, Vec<Labelled>) =
         well_labelled().into_iter().partition(in_dev_half);
     assert_eq!(dev.len(), 1165);
@@ -316,7 +317,7 @@ fn french_second_held_out_set_the_rules_were_not_written_on() {
         &labels("fr_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.78, 0.03);
+    assert_floors(&r, 0.80, 0.03);
 }
 
 #[test]
@@ -339,7 +340,7 @@ fn english_social_posts_held_out_half() {
         &labels("en_social_test.jsonl"),
         None,
     );
-    assert_floors(&r, 0.73, 0.03);
+    assert_floors(&r, 0.74, 0.03);
 }
 
 #[test]
@@ -358,7 +359,7 @@ fn french_fourth_blind_set_the_rules_were_generalised_on() {
 fn french_third_held_out_set_the_rules_were_not_written_on() {
     // Written blind in session 4 alongside fr_dev4 and kept held out: aggregate only.
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
-    assert_floors(&r, 0.76, 0.035);
+    assert_floors(&r, 0.78, 0.035);
 }
 
 #[test]
@@ -408,4 +409,20 @@ fn english_social_posts_third_dev_set() {
         None,
     );
     assert_floors(&r, 0.96, 0.01);
+}
+
+#[test]
+fn french_sixth_and_seventh_blind_sets_the_rules_were_generalised_on() {
+    // 2 × 160 posts written blind in session 5 with wording not quoted in PROVENANCE.md (status
+    // tickets, translated Statuspage wording, NOC and community-manager voices); read blind at
+    // 54.4 % and 50.0 % by the rules of session 4, then used to widen the French families
+    // (91.2 % each).
+    for (name, false_resolved) in [("fr_dev6.jsonl", 0.03), ("fr_dev7.jsonl", 0.01)] {
+        let r = report(
+            &format!("French blind development set {name}"),
+            &labels(name),
+            None,
+        );
+        assert_floors(&r, 0.91, false_resolved);
+    }
 }
