@@ -171,3 +171,61 @@ counter_examples = ["The issue is NOT resolved.", "ETA noon, resolved"]
     let report = test_patterns(dir.path()).unwrap();
     assert!(report.passed(), "{report}");
 }
+
+#[test]
+fn a_named_fragment_is_written_once_and_used_by_rules_and_guards() {
+    // One definition of how a number is written, used by a percentage rule and by a guard; a
+    // fragment may use another one.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pct.toml",
+        r#"lang = "fr"
+[define]
+digits = '''\d{1,3}(?:[ \u{a0}\u{202f}]\d{3})*(?:[.,]\d{1,2})?'''
+number = '''{{digits}}|quatre-vingt-quinze|septante'''
+[guards]
+budget = '''\bbudget\b[^.]*{{number}}'''
+[[rule]]
+id = "fr.restored.pct"
+yields = "restored"
+regex = ['''(?P<pct>{{number}})\s?(?:%|pour ?cent) des sites sont rétablis''']
+unless = ["budget"]
+examples = [
+  { text = "quatre-vingt-quinze pour cent des sites sont rétablis", expect = 95 },
+  { text = "90 % des sites sont rétablis", expect = 90 },
+  { text = "Septante pour cent des sites sont rétablis", expect = 70 },
+]
+counter_examples = ["Budget de 12 000 €, 90 % des sites sont rétablis"]
+"#,
+    );
+    let report = test_patterns(dir.path()).unwrap();
+    assert!(report.passed(), "{report}");
+}
+
+#[test]
+fn an_unknown_or_self_naming_fragment_is_reported_with_its_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pct.toml",
+        "lang = \"fr\"\n[[rule]]\nid = \"fr.r\"\nyields = \"resolved\"\nregex = ['{{nowhere}} résolu']\nexamples = [{ text = \"résolu\", expect = \"resolved\" }]\n",
+    );
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(
+        msg.contains("fr.r") && msg.contains("unknown fragment {{nowhere}}"),
+        "{msg}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pct.toml",
+        "lang = \"fr\"\n[define]\nloop = '''a{{loop}}'''\n[[rule]]\nid = \"fr.r\"\nyields = \"resolved\"\nregex = ['résolu']\nexamples = [{ text = \"résolu\", expect = \"resolved\" }]\n",
+    );
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(
+        msg.contains("define loop") && msg.contains("nests too deep"),
+        "{msg}"
+    );
+}

@@ -814,37 +814,109 @@ fn sentence(text: &str, pos: usize) -> (usize, usize) {
     (s, e)
 }
 
-/// A number as posts write it: digits ("90", "99,9"), or a cardinal in words ("septante",
-/// "seventy", "quatre-vingt-dix").
+/// A number as posts write it: digits ("90", "99,9", thousands grouped by a space, a no-break
+/// space or a thin space: "1 200"), or a cardinal in words up to a thousand, compound ones
+/// included ("septante", "quatre-vingt-quinze", "soixante et onze", "ninety-five",
+/// "one hundred").
 fn parse_number(s: &str) -> Option<f64> {
     let s = s.trim();
     if let Ok(v) = s.replace(',', ".").parse::<f64>() {
         return Some(v);
     }
-    let word = s.to_lowercase().replace(['-', ' '], "");
-    let v = match word.as_str() {
-        "un" | "une" | "one" => 1,
-        "deux" | "two" => 2,
-        "trois" | "three" => 3,
-        "quatre" | "four" => 4,
-        "cinq" | "five" => 5,
-        "six" => 6,
-        "sept" | "seven" => 7,
-        "huit" | "eight" => 8,
-        "neuf" | "nine" => 9,
-        "dix" | "ten" => 10,
-        "vingt" | "twenty" => 20,
-        "trente" | "thirty" => 30,
-        "quarante" | "forty" => 40,
-        "cinquante" | "fifty" => 50,
-        "soixante" | "sixty" => 60,
-        "septante" | "soixantedix" | "seventy" => 70,
-        "huitante" | "octante" | "quatrevingt" | "quatrevingts" | "eighty" => 80,
-        "nonante" | "quatrevingtdix" | "ninety" => 90,
-        "cent" | "hundred" | "onehundred" | "ahundred" => 100,
-        _ => return None,
+    if let Some(v) = grouped_digits(s) {
+        return Some(v);
+    }
+    number_words(s)
+}
+
+/// "1 200", "12 500,5": groups of three digits after the first, separated by one space of any
+/// width; `None` for anything else (so that "2 3" is not read as 23).
+fn grouped_digits(s: &str) -> Option<f64> {
+    let is_space = |c: char| matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}');
+    let (int, frac) = match s.find([',', '.']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
     };
-    Some(f64::from(v))
+    let mut groups = int.split(is_space);
+    let first = groups.next()?;
+    let mut digits = String::from(first);
+    let mut grouped = false;
+    for g in groups {
+        if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.push_str(g);
+        grouped = true;
+    }
+    if !grouped || first.is_empty() || first.len() > 3 || !first.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    if let Some(f) = frac {
+        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.push('.');
+        digits.push_str(f);
+    }
+    digits.parse().ok()
+}
+
+/// A cardinal in French or English words, read word by word: units and tens add up
+/// ("soixante-quinze" = 60 + 15), "vingt" after "quatre" multiplies ("quatre-vingt-dix" = 90),
+/// "cent" / "hundred" multiplies what precedes it, or is 100 alone.
+fn number_words(s: &str) -> Option<f64> {
+    let lower = s.to_lowercase();
+    let mut total: u32 = 0;
+    let mut words = 0;
+    for w in lower.split(['-', ' ', '\u{a0}']).filter(|w| !w.is_empty()) {
+        let v: u32 = match w {
+            "et" | "and" | "a" => continue,
+            "zéro" | "zero" => 0,
+            "un" | "une" | "one" => 1,
+            "deux" | "two" => 2,
+            "trois" | "three" => 3,
+            "quatre" | "four" => 4,
+            "cinq" | "five" => 5,
+            "six" => 6,
+            "sept" | "seven" => 7,
+            "huit" | "eight" => 8,
+            "neuf" | "nine" => 9,
+            "dix" | "ten" => 10,
+            "onze" | "eleven" => 11,
+            "douze" | "twelve" => 12,
+            "treize" | "thirteen" => 13,
+            "quatorze" | "fourteen" => 14,
+            "quinze" | "fifteen" => 15,
+            "seize" | "sixteen" => 16,
+            "seventeen" => 17,
+            "eighteen" => 18,
+            "nineteen" => 19,
+            "vingt" | "vingts" if total % 100 == 4 => {
+                total = total - 4 + 80;
+                words += 1;
+                continue;
+            }
+            "vingt" | "vingts" | "twenty" => 20,
+            "trente" | "thirty" => 30,
+            "quarante" | "forty" => 40,
+            "cinquante" | "fifty" => 50,
+            "soixante" | "sixty" => 60,
+            "septante" | "seventy" => 70,
+            "huitante" | "octante" | "eighty" => 80,
+            "nonante" | "ninety" => 90,
+            "cent" | "cents" | "hundred" => {
+                let below = total % 100;
+                total = total - below + below.max(1) * 100;
+                words += 1;
+                continue;
+            }
+            _ => return None,
+        };
+        total += v;
+        words += 1;
+    }
+    (words > 0).then_some(f64::from(total))
 }
 
 /// A share written as a fraction in words ("la moitié", "un quart", "two thirds"), in percent.
@@ -1112,6 +1184,20 @@ mod tests {
         assert_eq!(parse_number("quatre-vingt-dix"), Some(90.0));
         assert_eq!(parse_number("six"), Some(6.0));
         assert_eq!(parse_number("plusieurs"), None);
+        assert_eq!(parse_number("quatre-vingt-quinze"), Some(95.0));
+        assert_eq!(parse_number("quatre-vingts"), Some(80.0));
+        assert_eq!(parse_number("soixante et onze"), Some(71.0));
+        assert_eq!(parse_number("soixante-dix-neuf"), Some(79.0));
+        assert_eq!(parse_number("dix-sept"), Some(17.0));
+        assert_eq!(parse_number("Ninety-five"), Some(95.0));
+        assert_eq!(parse_number("one hundred"), Some(100.0));
+        assert_eq!(parse_number("cent"), Some(100.0));
+        assert_eq!(parse_number("1 200"), Some(1200.0));
+        assert_eq!(parse_number("1\u{a0}600"), Some(1600.0));
+        assert_eq!(parse_number("12\u{202f}500,5"), Some(12500.5));
+        assert_eq!(parse_number("2 3"), None);
+        assert_eq!(parse_number("1 20"), None);
+        assert_eq!(parse_number("quatre-vingt-dix-huit pour"), None);
         assert_eq!(share_word("la moitié"), Some(50.0));
         assert_eq!(share_word("Three quarters"), Some(75.0));
         assert_eq!(share_word("les deux tiers").map(|v| v.round()), Some(67.0));

@@ -5,7 +5,10 @@
 //! ```toml
 //! lang = "fr"                       # or "any" for rules every language shares
 //!
-//! [guards]                          # named guards, usable by every rule of this language
+//! [define]                          # named fragments, written {{name}} in this file's regexes
+//! number = '''\d{1,3}(?:[.,]\d{1,2})?'''
+//!
+//! [guards]                          # named guards, usable by every rule of this file
 //! negation = '''\b(?:ne|n'|pas|plus|aucun)\b'''
 //!
 //! [[rule]]
@@ -66,6 +69,10 @@ struct RuleFile {
     /// Common words of the language, for telling a post's language cheaply (`language.toml`).
     #[serde(default)]
     stopwords: Vec<String>,
+    /// Named regex fragments, written `{{name}}` in this file's regexes, guards and other
+    /// fragments: one place for what many rules share (how a number is written, say).
+    #[serde(default)]
+    define: BTreeMap<String, String>,
     #[serde(default)]
     guards: BTreeMap<String, String>,
     #[serde(default, rename = "rule")]
@@ -185,15 +192,28 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             .or_else(|| text.find(&format!("'{id}'")))
             .map_or(0, |o| line_of(text, o))
     };
-    // Each guard is compiled alone first, so that a broken one is reported by its own name and
-    // line; rules then use the alternation of the guards they name (below).
-    for (name, pattern) in &file.guards {
-        build(pattern).map_err(|e| RulesError::Rule {
+    let named_line = |name: &str| text.find(name).map_or(0, |o| line_of(text, o));
+    for name in file.define.keys() {
+        expand(&format!("{{{{{name}}}}}"), &file.define).map_err(|e| RulesError::Rule {
             path: path.to_path_buf(),
-            line: text.find(name.as_str()).map_or(0, |o| line_of(text, o)),
-            rule: format!("guard {name}"),
+            line: named_line(name),
+            rule: format!("define {name}"),
             message: e,
         })?;
+    }
+    // Each guard is compiled alone first, so that a broken one is reported by its own name and
+    // line; rules then use the alternation of the guards they name (below).
+    let mut guards = BTreeMap::new();
+    for (name, pattern) in &file.guards {
+        let err = |message: String| RulesError::Rule {
+            path: path.to_path_buf(),
+            line: named_line(name),
+            rule: format!("guard {name}"),
+            message,
+        };
+        let pattern = expand(pattern, &file.define).map_err(err)?;
+        build(&pattern).map_err(err)?;
+        guards.insert(name.clone(), pattern);
     }
     // Rules naming the same guards share one compiled alternation of them.
     let mut combined: BTreeMap<Vec<String>, Regex> = BTreeMap::new();
@@ -218,7 +238,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         let regexes = raw
             .regex
             .iter()
-            .map(|r| build(r))
+            .map(|r| build(&expand(r, &file.define)?))
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
         for re in &regexes {
@@ -248,7 +268,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             }
             let mut alternation = Vec::new();
             for g in names {
-                let Some(pattern) = file.guards.get(g) else {
+                let Some(pattern) = guards.get(g) else {
                     return Err(err(format!("unknown guard {g:?}")));
                 };
                 // A group scopes the guard's own inline flags (`(?m)`) to the guard.
@@ -283,6 +303,39 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         stopwords: file.stopwords.iter().map(|w| w.to_lowercase()).collect(),
         rules,
     })
+}
+
+/// `pattern` with each `{{name}}` replaced by the file's fragment of that name, in a group (and
+/// fragments' own references replaced in turn, at most eight deep: a fragment naming itself is an
+/// error).
+fn expand(pattern: &str, define: &BTreeMap<String, String>) -> Result<String, String> {
+    fn go(p: &str, define: &BTreeMap<String, String>, depth: usize) -> Result<String, String> {
+        let mut out = String::with_capacity(p.len());
+        let mut rest = p;
+        while let Some(i) = rest.find("{{") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 2..];
+            let Some(j) = after.find("}}") else {
+                return Err(format!("unclosed {{{{ in {p:?}"));
+            };
+            let name = &after[..j];
+            let Some(fragment) = define.get(name) else {
+                return Err(format!("unknown fragment {{{{{name}}}}} (not in [define])"));
+            };
+            if depth >= 8 {
+                return Err(format!(
+                    "fragment {{{{{name}}}}} nests too deep (does it name itself?)"
+                ));
+            }
+            out.push_str("(?:");
+            out.push_str(&go(fragment, define, depth + 1)?);
+            out.push(')');
+            rest = &after[j + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+    go(pattern, define, 0)
 }
 
 /// Rules are case-insensitive and Unicode-aware; `'` in a rule also matches the typographic ’.
