@@ -476,6 +476,23 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                         m.text.replace(char::is_whitespace, " ")
                     );
                 }
+                for m in &report.pct_misses {
+                    let show = |e: Option<f64>, g: &[f64]| {
+                        let g: Vec<String> = g.iter().map(|v| v.to_string()).collect();
+                        format!(
+                            "{} got [{}]",
+                            e.map_or("none".into(), |v| v.to_string()),
+                            g.join(", ")
+                        )
+                    };
+                    println!(
+                        "pct miss\t{}\trestored {}\taffected {}\t{}",
+                        m.id,
+                        show(m.expected_restored, &m.got_restored),
+                        show(m.expected_affected, &m.got_affected),
+                        m.text.replace(char::is_whitespace, " ")
+                    );
+                }
                 for m in &report.misses {
                     let name =
                         |p: Option<statustrail::model::Phase>| p.map_or("none", |p| p.as_str());

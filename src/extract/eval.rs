@@ -184,6 +184,17 @@ pub struct Miss {
     pub text: String,
 }
 
+/// A post whose restored or affected percentage the rules got wrong (missed, or one too many).
+#[derive(Debug, Clone)]
+pub struct PctMiss {
+    pub id: String,
+    pub expected_restored: Option<f64>,
+    pub expected_affected: Option<f64>,
+    pub got_restored: Vec<f64>,
+    pub got_affected: Vec<f64>,
+    pub text: String,
+}
+
 /// What `evaluate` measured.
 #[derive(Debug, Clone, Default)]
 pub struct EvalReport {
@@ -198,6 +209,7 @@ pub struct EvalReport {
     pub affected: Counts,
     pub misses: Vec<Miss>,
     pub false_resolved: Vec<Miss>,
+    pub pct_misses: Vec<PctMiss>,
 }
 
 impl EvalReport {
@@ -217,7 +229,9 @@ fn same_pct(a: f64, b: f64) -> bool {
     (a - b).abs() < 0.51
 }
 
-fn score_pct(c: &mut Counts, expected: Option<f64>, got: &[f64]) {
+/// Scores one post's percentages of one kind; `true` when they are exactly right.
+fn score_pct(c: &mut Counts, expected: Option<f64>, got: &[f64]) -> bool {
+    let before = (c.fp, c.fn_);
     let mut hit = false;
     for g in got {
         if expected.is_some_and(|e| same_pct(e, *g)) && !hit {
@@ -230,6 +244,7 @@ fn score_pct(c: &mut Counts, expected: Option<f64>, got: &[f64]) {
     if expected.is_some() && !hit {
         c.fn_ += 1;
     }
+    (c.fp, c.fn_) == before
 }
 
 /// Runs the rules over every labelled post.
@@ -323,8 +338,18 @@ pub fn evaluate(extractor: &Extractor, labels: &[Labelled], lang: Option<&str>) 
             }
             _ => {}
         }
-        score_pct(&mut r.restored, l.restored, &restored);
-        score_pct(&mut r.affected, l.affected, &affected);
+        let right_restored = score_pct(&mut r.restored, l.restored, &restored);
+        let right_affected = score_pct(&mut r.affected, l.affected, &affected);
+        if !(right_restored && right_affected) {
+            r.pct_misses.push(PctMiss {
+                id,
+                expected_restored: l.restored,
+                expected_affected: l.affected,
+                got_restored: restored,
+                got_affected: affected,
+                text: text.to_string(),
+            });
+        }
     }
     r
 }
