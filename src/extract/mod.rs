@@ -815,11 +815,14 @@ fn sentence(text: &str, pos: usize) -> (usize, usize) {
 }
 
 /// A number as posts write it: digits ("90", "99,9", thousands grouped by a space, a no-break
-/// space or a thin space: "1 200"), or a cardinal in words up to a thousand, compound ones
+/// space or a thin space: "1 200", or by commas: "12,000"), or a cardinal in words up to a thousand, compound ones
 /// included ("septante", "quatre-vingt-quinze", "soixante et onze", "ninety-five",
 /// "one hundred").
 fn parse_number(s: &str) -> Option<f64> {
     let s = s.trim();
+    if let Some(v) = comma_grouped(s) {
+        return Some(v);
+    }
     if let Ok(v) = s.replace(',', ".").parse::<f64>() {
         return Some(v);
     }
@@ -827,6 +830,34 @@ fn parse_number(s: &str) -> Option<f64> {
         return Some(v);
     }
     number_words(s)
+}
+
+/// "12,000", "1,200,000.5": thousands grouped by commas, the English way (a comma followed by
+/// other than exactly three digits is a decimal comma: "99,9", "12,50").
+fn comma_grouped(s: &str) -> Option<f64> {
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let mut groups = int.split(',');
+    let first = groups.next()?;
+    let rest: Vec<&str> = groups.collect();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    if rest.is_empty()
+        || !digits(first)
+        || first.len() > 3
+        || !rest.iter().all(|g| g.len() == 3 && digits(g))
+        || frac.is_some_and(|f| !digits(f))
+    {
+        return None;
+    }
+    let mut n = first.to_string();
+    rest.iter().for_each(|g| n.push_str(g));
+    if let Some(f) = frac {
+        n.push('.');
+        n.push_str(f);
+    }
+    n.parse().ok()
 }
 
 /// "1 200", "12 500,5": groups of three digits after the first, separated by one space of any
@@ -1196,6 +1227,9 @@ mod tests {
         assert_eq!(parse_number("1\u{a0}600"), Some(1600.0));
         assert_eq!(parse_number("12\u{202f}500,5"), Some(12500.5));
         assert_eq!(parse_number("2 3"), None);
+        assert_eq!(parse_number("12,000"), Some(12000.0));
+        assert_eq!(parse_number("1,200,000.5"), Some(1_200_000.5));
+        assert_eq!(parse_number("12,50"), Some(12.5));
         assert_eq!(parse_number("1 20"), None);
         assert_eq!(parse_number("quatre-vingt-dix-huit pour"), None);
         assert_eq!(share_word("la moitié"), Some(50.0));
