@@ -426,3 +426,43 @@ fn french_sixth_and_seventh_blind_sets_the_rules_were_generalised_on() {
         assert_floors(&r, 0.91, false_resolved);
     }
 }
+
+#[test]
+fn restored_and_affected_shares_in_held_out_posts() {
+    // Percentages on posts the rules were not written on, every held-out set of a language
+    // together, aggregate only: session 5's figures as floors (precision stays high, recall is
+    // where unseen wording shows).
+    let mut french = labels("fr_test.jsonl");
+    french.extend(labels("fr_test2.jsonl"));
+    french.extend(labels("fr_test3.jsonl"));
+    let mut english = labels("en_social_test.jsonl");
+    english.extend(labels("en_social_test2.jsonl"));
+    for (title, set, lang, restored_recall, affected_recall) in [
+        (
+            "French held-out sets, percentages",
+            french,
+            None,
+            0.60,
+            0.57,
+        ),
+        (
+            "English social held-out sets, percentages",
+            english,
+            Some("en"),
+            0.46,
+            0.42,
+        ),
+    ] {
+        let r = held_out(title, &set, lang);
+        let (rp, rr) = (r.restored.precision(), r.restored.recall());
+        let (ap, ar) = (r.affected.precision(), r.affected.recall());
+        assert!(
+            rp.unwrap_or(0.0) >= 0.9 && rr.unwrap_or(0.0) >= restored_recall,
+            "{title}: restored {rp:?} {rr:?}"
+        );
+        assert!(
+            ap.unwrap_or(0.0) >= 0.9 && ar.unwrap_or(0.0) >= affected_recall,
+            "{title}: affected {ap:?} {ar:?}"
+        );
+    }
+}
