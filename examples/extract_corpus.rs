@@ -10,6 +10,10 @@
 //! ```
 //!
 //! (the total divided by 20 × the post count printed is the instructions per post).
+//!
+//! `STATUSTRAIL_CORPUS=a.jsonl:b.jsonl` reads the posts of labelled files instead (their `text`),
+//! e.g. the French sets for the French pack:
+//! `STATUSTRAIL_CORPUS=tests/fixtures/extraction/fr_posts.jsonl extract_corpus 20 fr`.
 
 use std::path::Path;
 use std::time::Instant;
@@ -45,6 +49,12 @@ fn main() {
             .into_iter()
             .map(|i| i.text),
     );
+    if let Some(files) = std::env::var_os("STATUSTRAIL_CORPUS") {
+        posts = std::env::split_paths(&files)
+            .flat_map(|f| statustrail::extract::eval::read_labels(&f).expect("label file"))
+            .map(|l| l.text)
+            .collect();
+    }
     let bytes: usize = posts.iter().map(String::len).sum();
     // STATUSTRAIL_PATTERNS=dir reads the rules from a folder instead of the bundled ones, to
     // compare two versions of the rules with one binary.
