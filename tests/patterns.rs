@@ -229,3 +229,67 @@ fn an_unknown_or_self_naming_fragment_is_reported_with_its_rule() {
         "{msg}"
     );
 }
+
+/// The phases the bundled rules find in `text`, in order.
+fn phases(text: &str, lang: &str) -> Vec<String> {
+    let x = Extractor::bundled().unwrap();
+    let ctx = statustrail::extract::ExtractContext {
+        lang: Some(lang.into()),
+        tz: chrono_tz::UTC,
+        reference: chrono::Utc::now(),
+    };
+    x.extract(text, &ctx)
+        .into_iter()
+        .filter_map(|s| match s.yields {
+            statustrail::model::Yield::Phase(p) => Some(p.as_str().to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_later_sentence_that_awaits_full_resolution_takes_back_an_earlier_one() {
+    // The resolution is taken back and the post is still being watched …
+    assert_eq!(
+        phases(
+            "All services are now operating normally. We will post an update once we are confident the issue is fully resolved.",
+            "en"
+        ),
+        ["monitoring"]
+    );
+    assert_eq!(
+        phases(
+            "Tous les services fonctionnent de nouveau. Nous reviendrons vers vous dès la résolution complète.",
+            "fr"
+        ),
+        ["monitoring"]
+    );
+    // … the waiting sentence alone does not turn an investigation into a watch …
+    assert_eq!(
+        phases(
+            "We are investigating elevated error rates. We will post an update once the issue is fully resolved.",
+            "en"
+        ),
+        ["investigating"]
+    );
+    // … and a resolution announced after it stands.
+    assert_eq!(
+        phases(
+            "We said we would update you once the issue was fully resolved. The issue has been resolved.",
+            "en"
+        ),
+        ["resolved"]
+    );
+}
+
+#[test]
+fn a_rule_lowering_an_unknown_phase_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pending.toml",
+        "lang = \"en\"\n[[rule]]\nid = \"en.r\"\nyields = \"monitoring\"\nlowers = [\"finished\"]\nregex = ['watching']\nexamples = [{ text = \"watching\", expect = \"monitoring\" }]\n",
+    );
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(msg.contains("en.r") && msg.contains("lowers"), "{msg}");
+}

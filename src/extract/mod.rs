@@ -1108,6 +1108,20 @@ fn extract_with(
         }
     }
     kept.sort_by_key(|h| h.start);
+    // A rule that `lowers` phases takes back the statements of those phases made before it.
+    let lowered: Vec<bool> = kept
+        .iter()
+        .map(|h| match h.value {
+            HitValue::Yield(Yield::Phase(p)) => kept
+                .iter()
+                .any(|l| l.start > h.start && pack.rules[l.rule].lowers.contains(&p)),
+            _ => false,
+        })
+        .collect();
+    if lowered.contains(&true) {
+        let mut flags = lowered.into_iter();
+        kept.retain(|_| !flags.next().unwrap_or(false));
+    }
     // A weak phase speaks only when no other rule names one in the post.
     let is_phase = |h: &Hit| matches!(h.value, HitValue::Yield(Yield::Phase(_)));
     if kept.iter().any(|h| is_phase(h) && !pack.rules[h.rule].weak) {

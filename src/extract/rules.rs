@@ -15,6 +15,7 @@
 //! id = "fr.identified.probleme_identifie"
 //! yields = "identified"             # a phase, "restored", "affected" or "time"
 //! priority = 10                     # wins over a lower one matching the same words
+//! lowers = []                       # phases an earlier statement announced that this match takes back
 //! regex = ['''probl[eè]me (?:a été |est )?identifi[ée]''']
 //! unless = ["negation"]             # cancelled when a guard matches the clause before it
 //! examples = [{ text = "Le problème a été identifié vers 11h30", expect = "identified" }]
@@ -89,6 +90,11 @@ struct RawRule {
     /// A weak phase speaks only when nothing else in the post names a phase.
     #[serde(default)]
     weak: bool,
+    /// Phases this rule's match takes back when an earlier statement of the post announced them:
+    /// "All services are operating normally. We will post an update once the issue is fully
+    /// resolved" is not a resolution.
+    #[serde(default)]
+    lowers: Vec<String>,
     regex: Vec<String>,
     #[serde(default)]
     unless: Vec<String>,
@@ -127,6 +133,8 @@ pub struct Rule {
     /// A weak phase (a retrospective "from 17:39 to 18:12 UTC … was down" reads as resolved)
     /// is dropped when any other rule finds a phase in the same post ("… we are monitoring").
     pub weak: bool,
+    /// Phases announced earlier in the post that a match of this rule takes back.
+    pub lowers: Vec<Phase>,
     pub regexes: Vec<Regex>,
     /// The rule's guards looked for in the clause before the match, as one regex: the
     /// alternation of every guard it names (one search per match, not one per guard).
@@ -283,12 +291,18 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         if raw.examples.is_empty() {
             return Err(err("a rule needs at least one example".into()));
         }
+        let lowers = raw
+            .lowers
+            .iter()
+            .map(|p| p.parse::<Phase>().map_err(|e| err(format!("lowers: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
         rules.push(Rule {
             id: raw.id,
             lang: file.lang.clone(),
             yields,
             priority: raw.priority,
             weak: raw.weak,
+            lowers,
             regexes,
             unless,
             unless_after,
