@@ -820,29 +820,35 @@ fn sentence(text: &str, pos: usize) -> (usize, usize) {
 /// "one hundred").
 fn parse_number(s: &str) -> Option<f64> {
     let s = s.trim();
-    if let Some(v) = comma_grouped(s) {
+    if let Some(v) = grouped_digits(s) {
         return Some(v);
     }
     if let Ok(v) = s.replace(',', ".").parse::<f64>() {
         return Some(v);
     }
-    if let Some(v) = grouped_digits(s) {
-        return Some(v);
-    }
     number_words(s)
 }
 
-/// "12,000", "1,200,000.5": thousands grouped by commas, the English way (a comma followed by
-/// other than exactly three digits is a decimal comma: "99,9", "12,50").
-fn comma_grouped(s: &str) -> Option<f64> {
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
+/// Digits with thousands grouped: "12,000" and "1,200,000.5" the English way (groups split by
+/// commas, a decimal point), "1 200" and "12 500,5" the French way (groups split by one space of
+/// any width, a decimal comma or point). Groups after the first have exactly three digits, so
+/// "2 3" is not 23 and "99,9" or "12,50" stay decimal (`None` here).
+fn grouped_digits(s: &str) -> Option<f64> {
+    let is_space = |c: char| matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}');
+    let english = |c: char| c == ',';
+    grouped(s, &english, &['.']).or_else(|| grouped(s, &is_space, &[',', '.']))
+}
+
+/// `s` as groups split by `sep`, then an optional fraction after one of `decimal`.
+fn grouped(s: &str, sep: &dyn Fn(char) -> bool, decimal: &[char]) -> Option<f64> {
+    let (int, frac) = match s.find(decimal) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
     };
-    let mut groups = int.split(',');
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let mut groups = int.split(sep);
     let first = groups.next()?;
     let rest: Vec<&str> = groups.collect();
-    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
     if rest.is_empty()
         || !digits(first)
         || first.len() > 3
@@ -858,39 +864,6 @@ fn comma_grouped(s: &str) -> Option<f64> {
         n.push_str(f);
     }
     n.parse().ok()
-}
-
-/// "1 200", "12 500,5": groups of three digits after the first, separated by one space of any
-/// width; `None` for anything else (so that "2 3" is not read as 23).
-fn grouped_digits(s: &str) -> Option<f64> {
-    let is_space = |c: char| matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}');
-    let (int, frac) = match s.find([',', '.']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let mut groups = int.split(is_space);
-    let first = groups.next()?;
-    let mut digits = String::from(first);
-    let mut grouped = false;
-    for g in groups {
-        if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        digits.push_str(g);
-        grouped = true;
-    }
-    if !grouped || first.is_empty() || first.len() > 3 || !first.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    if let Some(f) = frac {
-        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        digits.push('.');
-        digits.push_str(f);
-    }
-    digits.parse().ok()
 }
 
 /// A cardinal in French or English words, read word by word: units and tens add up
