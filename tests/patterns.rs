@@ -50,6 +50,8 @@ fn each_language_reports_the_health_of_its_prefilter_sets() {
         assert!(h.sets.len() >= 2, "{h}");
         assert!(h.sets.iter().all(|&n| (1..=64).contains(&n)), "{h}");
         assert!(h.cache_bytes > 0 && h.cache_clears == 0, "{h}");
+        assert_eq!(h.set_bytes.len(), h.sets.len(), "{h}");
+        assert_eq!(h.set_bytes.iter().sum::<usize>(), h.cache_bytes, "{h}");
         assert!(h
             .to_string()
             .starts_with(&format!("prefilter {}: ", h.lang)));

@@ -197,11 +197,13 @@ impl Pack {
     /// How often this thread's caches of the sets were cleared for lack of room, and the
     /// memory they hold: a set whose lazy DFA keeps clearing its cache rebuilds states for every
     /// post and reads text a hundred times slower.
-    fn cache_stats(&self) -> (usize, usize) {
+    /// Clears summed over the sets, and the memory of each set's cache.
+    fn cache_stats(&self) -> (usize, Vec<usize>) {
         let scratch = self.caches.get();
-        scratch.caches.iter().fold((0, 0), |(clears, bytes), c| {
-            (clears + c.clear_count(), bytes + c.memory_usage())
-        })
+        (
+            scratch.caches.iter().map(Cache::clear_count).sum(),
+            scratch.caches.iter().map(Cache::memory_usage).collect(),
+        )
     }
 
     /// Where pattern `pi`'s own regex may stop reading `text` when its last prefilter match ends
@@ -427,13 +429,16 @@ pub struct PrefilterHealth {
     pub sets: Vec<usize>,
     pub cache_clears: usize,
     pub cache_bytes: usize,
+    /// This thread's cache of each set, in bytes: the set whose states grow most is where a
+    /// widened rule costs memory and speed.
+    pub set_bytes: Vec<usize>,
 }
 
 impl std::fmt::Display for PrefilterHealth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "prefilter {}: {} sets ({} patterns), caches {:.1} MB, cleared {} times",
+            "prefilter {}: {} sets ({} patterns), caches {:.1} MB ({}), cleared {} times",
             self.lang,
             self.sets.len(),
             self.sets
@@ -442,6 +447,11 @@ impl std::fmt::Display for PrefilterHealth {
                 .collect::<Vec<_>>()
                 .join(" + "),
             self.cache_bytes as f64 / 1e6,
+            self.set_bytes
+                .iter()
+                .map(|b| format!("{:.1}", *b as f64 / 1e6))
+                .collect::<Vec<_>>()
+                .join(" + "),
             self.cache_clears
         )?;
         if self.cache_clears > 0 {
@@ -597,12 +607,13 @@ impl Extractor {
         self.packs
             .iter()
             .map(|p| {
-                let (cache_clears, cache_bytes) = p.cache_stats();
+                let (cache_clears, set_bytes) = p.cache_stats();
                 PrefilterHealth {
                     lang: p.lang.clone(),
                     sets: p.sets.iter().map(|(_, idx)| idx.len()).collect(),
                     cache_clears,
-                    cache_bytes,
+                    cache_bytes: set_bytes.iter().sum(),
+                    set_bytes,
                 }
             })
             .collect()
