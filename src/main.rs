@@ -181,7 +181,8 @@ enum PatternsCommand {
         /// Language of every post (detected per post otherwise).
         #[arg(long)]
         lang: Option<String>,
-        /// Also list every post whose state the rules got wrong, and every false "resolved"
+        /// Also list every post whose state the rules got wrong, every false "resolved", and every
+        /// post whose restored or affected percentage was missed or wrong
         /// (leave it off on a held-out set: it prints the texts).
         #[arg(long)]
         misses: bool,

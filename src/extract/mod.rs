@@ -194,10 +194,9 @@ impl Pack {
             .collect()
     }
 
-    /// How often this thread's caches of the sets were cleared for lack of room, and the
-    /// memory they hold: a set whose lazy DFA keeps clearing its cache rebuilds states for every
-    /// post and reads text a hundred times slower.
-    /// Clears summed over the sets, and the memory of each set's cache.
+    /// How often this thread's caches of the sets were cleared for lack of room (summed over
+    /// the sets), and the memory each set's cache holds: a set whose lazy DFA keeps clearing its
+    /// cache rebuilds states for every post and reads text a hundred times slower.
     fn cache_stats(&self) -> (usize, Vec<usize>) {
         let scratch = self.caches.get();
         (
@@ -826,9 +825,9 @@ fn sentence(text: &str, pos: usize) -> (usize, usize) {
 }
 
 /// A number as posts write it: digits ("90", "99,9", thousands grouped by a space, a no-break
-/// space or a thin space: "1 200", or by commas: "12,000"), or a cardinal in words up to a thousand, compound ones
-/// included ("septante", "quatre-vingt-quinze", "soixante et onze", "ninety-five",
-/// "one hundred").
+/// space or a thin space: "1 200", or by commas: "12,000"), or a cardinal in words up to a
+/// thousand, compound ones included ("septante", "quatre-vingt-quinze", "soixante et onze",
+/// "ninety-five", "one hundred").
 fn parse_number(s: &str) -> Option<f64> {
     let s = s.trim();
     if let Some(v) = grouped_digits(s) {
@@ -1092,17 +1091,18 @@ fn extract_with(
         }
     }
     kept.sort_by_key(|h| h.start);
-    // A rule that `lowers` phases takes back the statements of those phases made before it.
-    let lowered: Vec<bool> = kept
-        .iter()
-        .map(|h| match h.value {
-            HitValue::Yield(Yield::Phase(p)) => kept
-                .iter()
-                .any(|l| l.start > h.start && pack.rules[l.rule].lowers.contains(&p)),
-            _ => false,
-        })
-        .collect();
-    if lowered.contains(&true) {
+    // A rule that `lowers` phases takes back the statements of those phases made before it
+    // (nothing to do, and nothing allocated, in the usual post where no such rule matched).
+    if kept.iter().any(|l| !pack.rules[l.rule].lowers.is_empty()) {
+        let lowered: Vec<bool> = kept
+            .iter()
+            .map(|h| match h.value {
+                HitValue::Yield(Yield::Phase(p)) => kept
+                    .iter()
+                    .any(|l| l.start > h.start && pack.rules[l.rule].lowers.contains(&p)),
+                _ => false,
+            })
+            .collect();
         let mut flags = lowered.into_iter();
         kept.retain(|_| !flags.next().unwrap_or(false));
     }
