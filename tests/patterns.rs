@@ -230,6 +230,19 @@ fn an_unknown_or_self_naming_fragment_is_reported_with_its_rule() {
         msg.contains("define loop") && msg.contains("nests too deep"),
         "{msg}"
     );
+
+    // A fragment opened and never closed is a mistake, not a literal "{{".
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pct.toml",
+        "lang = \"fr\"\n[[rule]]\nid = \"fr.open\"\nyields = \"resolved\"\nregex = ['{{number résolu']\nexamples = [{ text = \"résolu\", expect = \"resolved\" }]\n",
+    );
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(
+        msg.contains("fr.open") && msg.contains("unclosed {{"),
+        "{msg}"
+    );
 }
 
 /// The phases the bundled rules find in `text`, in order.
