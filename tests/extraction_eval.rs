@@ -275,7 +275,7 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
     // are not written against it. An honest estimate of how the French rules carry over to new
     // wording; see docs/extraction.md.
     let r = held_out("French held-out test half", &labels("fr_test.jsonl"), None);
-    assert_floors(&r, 0.81, 0.02);
+    assert_floors(&r, 0.85, 0.02);
     assert!(
         r.resolved.recall().unwrap_or(0.0) >= 0.80,
         "resolved recall {:?}",
@@ -359,7 +359,7 @@ fn french_fourth_blind_set_the_rules_were_generalised_on() {
 fn french_third_held_out_set_the_rules_were_not_written_on() {
     // Written blind in session 4 alongside fr_dev4 and kept held out: aggregate only.
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
-    assert_floors(&r, 0.78, 0.035);
+    assert_floors(&r, 0.79, 0.035);
 }
 
 #[test]
@@ -416,21 +416,21 @@ fn french_sixth_and_seventh_blind_sets_the_rules_were_generalised_on() {
     // 2 × 160 posts written blind in session 5 with wording not quoted in PROVENANCE.md (status
     // tickets, translated Statuspage wording, NOC and community-manager voices); read blind at
     // 54.4 % and 50.0 % by the rules of session 4, then used to widen the French families
-    // (91.2 % each).
-    for (name, false_resolved) in [("fr_dev6.jsonl", 0.03), ("fr_dev7.jsonl", 0.01)] {
+    // (91.2 % each), and again in session 6 (97.5 % and 96.9 %, no false resolved).
+    for (name, false_resolved) in [("fr_dev6.jsonl", 0.01), ("fr_dev7.jsonl", 0.01)] {
         let r = report(
             &format!("French blind development set {name}"),
             &labels(name),
             None,
         );
-        assert_floors(&r, 0.91, false_resolved);
+        assert_floors(&r, 0.96, false_resolved);
     }
 }
 
 #[test]
 fn restored_and_affected_shares_in_held_out_posts() {
     // Percentages on posts the rules were not written on, every held-out set of a language
-    // together, aggregate only: session 5's figures as floors (precision stays high, recall is
+    // together, aggregate only: session 6's figures as floors (precision stays high, recall is
     // where unseen wording shows).
     let mut french = labels("fr_test.jsonl");
     french.extend(labels("fr_test2.jsonl"));
@@ -442,8 +442,8 @@ fn restored_and_affected_shares_in_held_out_posts() {
             "French held-out sets, percentages",
             french,
             None,
+            0.64,
             0.60,
-            0.57,
         ),
         (
             "English social held-out sets, percentages",
