@@ -236,9 +236,9 @@ impl Pack {
 /// read **side by side**: one pass over the bytes, and for each byte one transition in each set.
 /// A set's tables hold megabytes, so most transitions miss the processor's caches; one set's
 /// walk is a chain of dependent loads that cannot overlap, but the sets' walks are independent
-/// of each other, and read in the same loop their misses overlap (measured on the benchmark
-/// corpus: English 7.3–8.6 → 9.1–11.0 MB/s, French 1.0–1.4 → 1.4–2.1 MB/s against one set
-/// after the other; docs/perf.md, session 6). A state is looked at only
+/// of each other, and read in the same loop their misses overlap (medians of five runs over the
+/// benchmark corpus: English 6.8 → 9.1 MB/s, French 1.0 → 1.4 MB/s against one set after the
+/// other; docs/perf.md, session 6). A state is looked at only
 /// when tagged (a match, or a state not built yet). A lazy DFA reports a match one byte late:
 /// entering a match state on the byte at `at` means the match ended at `at`.
 fn scan(
