@@ -308,3 +308,50 @@ fn a_rule_lowering_an_unknown_phase_is_reported() {
     let msg = test_patterns(dir.path()).unwrap_err().to_string();
     assert!(msg.contains("en.r") && msg.contains("lowers"), "{msg}");
 }
+
+#[test]
+fn a_guard_inside_the_match_tells_what_a_share_is_of() {
+    // `unless_inside` reads the matched text itself: the word gap between the share and its verb
+    // takes in what the share is of.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pct.toml",
+        r#"lang = "fr"
+[guards]
+support = '''\bappels? au support\b'''
+[[rule]]
+id = "fr.r"
+yields = "restored"
+unless_inside = ["support"]
+regex = ['''(?P<pct>\d{1,3})\s?%\s+des\s+(?:[\w'’-]+\s+){0,4}?sont\s+trait[ée]s''']
+examples = [{ text = "60 % des dossiers sont traités", expect = 60 }]
+counter_examples = ["60 % des appels au support sont traités"]
+"#,
+    );
+    let report = test_patterns(dir.path()).unwrap();
+    assert!(report.passed(), "{report}");
+
+    // The bundled rules: the issue's own example of an unrelated share says nothing, and a
+    // share of subscribers to an offer is still a share of service.
+    let x = Extractor::bundled().unwrap();
+    let ctx = statustrail::extract::ExtractContext {
+        lang: Some("fr".into()),
+        tz: chrono_tz::UTC,
+        reference: chrono::Utc::now(),
+    };
+    assert!(x
+        .extract(
+            "60 % des appels au support sont traités en moins d'une heure.",
+            &ctx
+        )
+        .is_empty());
+    let got = x.extract("90 % des abonnés à l'offre fibre sont rétablis.", &ctx);
+    assert!(
+        got.iter().any(|s| s.yields
+            == statustrail::model::Yield::Restored(
+                statustrail::model::Percent::new(90.0).unwrap()
+            )),
+        "{got:?}"
+    );
+}

@@ -1014,9 +1014,16 @@ fn hits(
         }
         let rule = &pack.rules[ri];
         let re = &rule.regexes[xi];
-        // Guards read the clause before the match and, for `unless_after`, the rest of the
-        // clause after it.
+        // Guards read the clause before the match, for `unless_after` the rest of the clause
+        // after it, and for `unless_inside` the match itself.
         let guarded = |start: usize, end: usize| {
+            if rule
+                .unless_inside
+                .as_ref()
+                .is_some_and(|g| g.is_match(&text[start..end]))
+            {
+                return true;
+            }
             if rule.unless.is_none() && rule.unless_after.is_none() {
                 return false;
             }

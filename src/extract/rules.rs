@@ -18,6 +18,8 @@
 //! lowers = []                       # phases an earlier statement announced that this match takes back
 //! regex = ['''probl[eè]me (?:a été |est )?identifi[ée]''']
 //! unless = ["negation"]             # cancelled when a guard matches the clause before it
+//! unless_after = []                 # … the rest of the clause after it
+//! unless_inside = []                # … the matched text itself
 //! examples = [{ text = "Le problème a été identifié vers 11h30", expect = "identified" }]
 //! counter_examples = ["Le problème n'est pas encore identifié"]
 //! ```
@@ -101,6 +103,8 @@ struct RawRule {
     #[serde(default)]
     unless_after: Vec<String>,
     #[serde(default)]
+    unless_inside: Vec<String>,
+    #[serde(default)]
     examples: Vec<RawExample>,
     #[serde(default)]
     counter_examples: Vec<String>,
@@ -141,6 +145,9 @@ pub struct Rule {
     pub unless: Option<Regex>,
     /// The same for the guards looked for in the clause after the match.
     pub unless_after: Option<Regex>,
+    /// The same for the guards looked for in the matched text itself: what a share is of, when
+    /// the rule's gap takes it in ("60 % des appels au support sont traités").
+    pub unless_inside: Option<Regex>,
     pub examples: Vec<RawExample>,
     pub counter_examples: Vec<String>,
     pub file: PathBuf,
@@ -288,6 +295,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         };
         let unless = resolve(&raw.unless)?;
         let unless_after = resolve(&raw.unless_after)?;
+        let unless_inside = resolve(&raw.unless_inside)?;
         if raw.examples.is_empty() {
             return Err(err("a rule needs at least one example".into()));
         }
@@ -306,6 +314,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             regexes,
             unless,
             unless_after,
+            unless_inside,
             examples: raw.examples,
             counter_examples: raw.counter_examples,
             file: path.to_path_buf(),
