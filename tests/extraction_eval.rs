@@ -340,7 +340,7 @@ fn english_social_posts_held_out_half() {
         &labels("en_social_test.jsonl"),
         None,
     );
-    assert_floors(&r, 0.74, 0.03);
+    assert_floors(&r, 0.77, 0.03);
 }
 
 #[test]
@@ -412,6 +412,19 @@ fn english_social_posts_third_dev_set() {
 }
 
 #[test]
+fn english_social_posts_fourth_dev_set() {
+    // 160 posts written blind in session 6 with wording not quoted in PROVENANCE.md, read blind at
+    // 40.6 % (resolved recall 19 %) by the rules of session 5, 91.9 % after one tuning round; its
+    // misses are read when English rules are written.
+    let r = report(
+        "English social posts, fourth dev set",
+        &labels("en_social_dev4.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.91, 0.01);
+}
+
+#[test]
 fn french_sixth_and_seventh_blind_sets_the_rules_were_generalised_on() {
     // 2 × 160 posts written blind in session 5 with wording not quoted in PROVENANCE.md (status
     // tickets, translated Statuspage wording, NOC and community-manager voices); read blind at
@@ -449,8 +462,8 @@ fn restored_and_affected_shares_in_held_out_posts() {
             "English social held-out sets, percentages",
             english,
             Some("en"),
-            0.46,
-            0.42,
+            0.50,
+            0.47,
         ),
     ] {
         let r = held_out(title, &set, lang);

@@ -346,6 +346,13 @@ counter_examples = ["60 % des appels au support sont traités"]
             &ctx
         )
         .is_empty());
+    let english = statustrail::extract::ExtractContext {
+        lang: Some("en".into()),
+        ..ctx.clone()
+    };
+    assert!(x
+        .extract("60% of support tickets have been processed.", &english)
+        .is_empty());
     let got = x.extract("90 % des abonnés à l'offre fibre sont rétablis.", &ctx);
     assert!(
         got.iter().any(|s| s.yields
