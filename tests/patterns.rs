@@ -63,6 +63,13 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+/// The error `test_patterns` reports for a folder holding only `text`, as `name`.
+fn load_error(name: &str, text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), name, text);
+    test_patterns(dir.path()).unwrap_err().to_string()
+}
+
 #[test]
 fn a_bad_regex_is_reported_with_file_line_and_rule_id() {
     let dir = tempfile::tempdir().unwrap();
@@ -82,25 +89,16 @@ fn a_bad_regex_is_reported_with_file_line_and_rule_id() {
 
 #[test]
 fn a_toml_syntax_error_is_reported_with_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
+    let msg = load_error(
         "syntax.toml",
         "lang = \"fr\"\n[[rule]]\nid = \"fr.x\"\nyields = = \"resolved\"\n",
     );
-    let msg = test_patterns(dir.path()).unwrap_err().to_string();
     assert!(msg.contains("syntax.toml:4"), "{msg}");
 }
 
 #[test]
 fn an_unknown_phase_is_refused_at_load() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "phase.toml",
-        "lang = \"en\"\n[[rule]]\nid = \"en.fixed\"\nyields = \"fixed\"\nregex = ['fixed']\nexamples = [{ text = \"fixed\", expect = \"fixed\" }]\n",
-    );
-    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    let msg = load_error("phase.toml", "lang = \"en\"\n[[rule]]\nid = \"en.fixed\"\nyields = \"fixed\"\nregex = ['fixed']\nexamples = [{ text = \"fixed\", expect = \"fixed\" }]\n");
     assert!(
         msg.contains("en.fixed") && msg.contains("unknown phase"),
         "{msg}"
@@ -123,22 +121,10 @@ fn a_failing_example_fails_the_report() {
 
 #[test]
 fn a_broken_or_unknown_guard_is_reported_by_name() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "guards.toml",
-        "lang = \"en\"\n[guards]\nbroken = '''(unclosed'''\n[[rule]]\nid = \"en.r\"\nyields = \"resolved\"\nregex = ['resolved']\nexamples = [{ text = \"resolved\", expect = \"resolved\" }]\n",
-    );
-    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    let msg = load_error("guards.toml", "lang = \"en\"\n[guards]\nbroken = '''(unclosed'''\n[[rule]]\nid = \"en.r\"\nyields = \"resolved\"\nregex = ['resolved']\nexamples = [{ text = \"resolved\", expect = \"resolved\" }]\n");
     assert!(msg.contains("guard broken"), "{msg}");
 
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "guards.toml",
-        "lang = \"en\"\n[[rule]]\nid = \"en.r\"\nyields = \"resolved\"\nregex = ['resolved']\nunless = [\"nowhere\"]\nexamples = [{ text = \"resolved\", expect = \"resolved\" }]\n",
-    );
-    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    let msg = load_error("guards.toml", "lang = \"en\"\n[[rule]]\nid = \"en.r\"\nyields = \"resolved\"\nregex = ['resolved']\nunless = [\"nowhere\"]\nexamples = [{ text = \"resolved\", expect = \"resolved\" }]\n");
     assert!(
         msg.contains("en.r") && msg.contains("unknown guard \"nowhere\""),
         "{msg}"
@@ -207,38 +193,20 @@ counter_examples = ["Budget de 12 000 €, 90 % des sites sont rétablis"]
 
 #[test]
 fn an_unknown_or_self_naming_fragment_is_reported_with_its_rule() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "pct.toml",
-        "lang = \"fr\"\n[[rule]]\nid = \"fr.r\"\nyields = \"resolved\"\nregex = ['{{nowhere}} résolu']\nexamples = [{ text = \"résolu\", expect = \"resolved\" }]\n",
-    );
-    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    let msg = load_error("pct.toml", "lang = \"fr\"\n[[rule]]\nid = \"fr.r\"\nyields = \"resolved\"\nregex = ['{{nowhere}} résolu']\nexamples = [{ text = \"résolu\", expect = \"resolved\" }]\n");
     assert!(
         msg.contains("fr.r") && msg.contains("unknown fragment {{nowhere}}"),
         "{msg}"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "pct.toml",
-        "lang = \"fr\"\n[define]\nloop = '''a{{loop}}'''\n[[rule]]\nid = \"fr.r\"\nyields = \"resolved\"\nregex = ['résolu']\nexamples = [{ text = \"résolu\", expect = \"resolved\" }]\n",
-    );
-    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    let msg = load_error("pct.toml", "lang = \"fr\"\n[define]\nloop = '''a{{loop}}'''\n[[rule]]\nid = \"fr.r\"\nyields = \"resolved\"\nregex = ['résolu']\nexamples = [{ text = \"résolu\", expect = \"resolved\" }]\n");
     assert!(
         msg.contains("define loop") && msg.contains("nests too deep"),
         "{msg}"
     );
 
     // A fragment opened and never closed is a mistake, not a literal "{{".
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "pct.toml",
-        "lang = \"fr\"\n[[rule]]\nid = \"fr.open\"\nyields = \"resolved\"\nregex = ['{{number résolu']\nexamples = [{ text = \"résolu\", expect = \"resolved\" }]\n",
-    );
-    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    let msg = load_error("pct.toml", "lang = \"fr\"\n[[rule]]\nid = \"fr.open\"\nyields = \"resolved\"\nregex = ['{{number résolu']\nexamples = [{ text = \"résolu\", expect = \"resolved\" }]\n");
     assert!(
         msg.contains("fr.open") && msg.contains("unclosed {{"),
         "{msg}"
@@ -299,13 +267,7 @@ fn a_later_sentence_that_awaits_full_resolution_takes_back_an_earlier_one() {
 
 #[test]
 fn a_rule_lowering_an_unknown_phase_is_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "pending.toml",
-        "lang = \"en\"\n[[rule]]\nid = \"en.r\"\nyields = \"monitoring\"\nlowers = [\"finished\"]\nregex = ['watching']\nexamples = [{ text = \"watching\", expect = \"monitoring\" }]\n",
-    );
-    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    let msg = load_error("pending.toml", "lang = \"en\"\n[[rule]]\nid = \"en.r\"\nyields = \"monitoring\"\nlowers = [\"finished\"]\nregex = ['watching']\nexamples = [{ text = \"watching\", expect = \"monitoring\" }]\n");
     assert!(msg.contains("en.r") && msg.contains("lowers"), "{msg}");
 }
 
