@@ -10,20 +10,20 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use regex_automata::hybrid::dfa::{Cache, DFA};
-use regex_automata::hybrid::LazyStateID;
 use regex_automata::util::pool::Pool;
-use regex_automata::{Input, MatchKind};
 
 use crate::model::{Percent, Statement, Yield};
 
 pub mod check;
 pub mod cli;
 pub mod eval;
+mod prefilter;
 pub mod rules;
 mod time;
 
 pub use check::{test_patterns, PatternReport};
+use prefilter::Prefilter;
+pub use prefilter::PrefilterHealth;
 
 pub use rules::RulesError;
 use rules::{Rule, RuleYield};
@@ -43,44 +43,33 @@ pub struct ExtractContext {
     pub reference: DateTime<Utc>,
 }
 
-/// At most this many patterns share one prefilter set. The lazy DFA of a set tracks every
-/// pattern's partial matches at once; with the gapped, case-folded patterns of the rules, a set
-/// of 213 French phase patterns outgrew its 64 MiB cache and rebuilt states on every post (0.1 MB/s
-/// of French text, against 4.4 MB/s in sets of 64 and 28 against 26 MB/s for English;
-/// measured 2026-11-25, see docs/perf.md).
-const MAX_SET_PATTERNS: usize = 64;
-
-/// The rules of one language (plus the language-independent ones), behind their prefilter sets.
+/// The rules of one language (plus the language-independent ones), behind their prefilter.
 #[derive(Debug, Clone)]
 struct Pack {
     lang: String,
     rules: Vec<Rule>,
-    /// The prefilter sets (phases; percentages and times), each with the indices of its
-    /// patterns: lazy DFAs reporting every (pattern, match end).
-    sets: Vec<(DFA, Vec<usize>)>,
-    /// One cache per set, per thread using the pack.
-    caches: std::sync::Arc<CachePool>,
-    /// For each pattern: (rule index, regex index).
+    /// Which of the pack's regexes may match a post.
+    prefilter: Prefilter,
+    /// Buffers reused from post to post, one set per thread using the pack.
+    scratch: std::sync::Arc<ScratchPool>,
+    /// For each regex of the prefilter: (rule index, regex index).
     owners: Vec<(usize, usize)>,
-    /// For each pattern: may its own regex stop reading where the set saw its last match end?
-    /// Not when it asserts the end of the text (`$`).
+    /// For each regex: may it stop reading where its superset's last match ends? Not when it
+    /// asserts the end of the text (`$`).
     bounded: Vec<bool>,
 }
 
-/// Per thread: one lazy-DFA cache per set, and buffers reused from post to post.
-#[derive(Debug)]
+/// Per thread: buffers reused from post to post.
+#[derive(Debug, Default)]
 struct Scratch {
-    caches: Vec<Cache>,
     /// The post, ASCII-lowercased (same length, same offsets).
     lower: Vec<u8>,
-    /// For each pattern: 1 + the last end of its prefilter matches, 0 when it did not match.
-    ends: Vec<usize>,
-    /// The patterns whose entry of `ends` this post set.
-    touched: Vec<usize>,
-    /// Each set's state while the post is read.
-    walk: Vec<(LazyStateID, Walk)>,
+    /// One bit per regex of the pack: may it match the post?
+    marks: Vec<u64>,
+    /// Each regex's superset lazy DFA cache, once it was a candidate on this thread.
+    caches: Vec<Option<regex_automata::hybrid::dfa::Cache>>,
 }
-type CachePool = Pool<
+type ScratchPool = Pool<
     Scratch,
     Box<dyn Fn() -> Scratch + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>,
 >;
@@ -88,57 +77,20 @@ type CachePool = Pool<
 impl Pack {
     fn new(lang: &str, rules: Vec<Rule>) -> Result<Pack, RulesError> {
         let mut owners = Vec::new();
-        // Phases apart from the rest (percentages, times), at most MAX_SET_PATTERNS per set:
-        // smaller lazy DFAs scan faster than one that must track every rule's partial matches at
-        // once (measured: one set per pack 20.6 ms, per file 17.1 ms, phases / rest 16.3 ms, per
-        // file and yield 37 ms over the benchmark corpus).
-        let mut groups: Vec<(bool, Vec<String>, Vec<usize>)> = Vec::new();
+        let mut patterns = Vec::new();
         for (ri, r) in rules.iter().enumerate() {
             for (xi, re) in r.regexes.iter().enumerate() {
-                let pi = owners.len();
                 owners.push((ri, xi));
-                let pattern = prefilter_pattern(re.as_str())?;
-                let key = matches!(r.yields, RuleYield::Phase(_));
-                match groups
-                    .iter_mut()
-                    .rev()
-                    .find(|(f, p, _)| *f == key && p.len() < MAX_SET_PATTERNS)
-                {
-                    Some((_, pats, idx)) => {
-                        pats.push(pattern);
-                        idx.push(pi);
-                    }
-                    None => groups.push((key, vec![pattern], vec![pi])),
-                }
+                patterns.push(re.as_str());
             }
         }
-        let mut sets = Vec::new();
-        for (_, pats, idx) in groups {
-            let dfa = DFA::builder()
-                // The set's patterns are byte-level supersets (see `ascii_superset`).
-                .syntax(regex_automata::util::syntax::Config::new().utf8(false))
-                .configure(
-                    DFA::config()
-                        .match_kind(MatchKind::All)
-                        .cache_capacity(1 << 26),
-                )
-                .thompson(
-                    regex_automata::nfa::thompson::Config::new()
-                        .utf8(false)
-                        .nfa_size_limit(Some(1 << 26)),
-                )
-                .build_many(&pats)
-                .map_err(|e| RulesError::Set(e.to_string()))?;
-            sets.push((dfa, idx));
-        }
-        let dfas: Vec<DFA> = sets.iter().map(|(d, _)| d.clone()).collect();
-        let patterns = owners.len();
-        let caches: CachePool = Pool::new(Box::new(move || Scratch {
-            caches: dfas.iter().map(DFA::create_cache).collect(),
+        let prefilter = Prefilter::new(&patterns)?;
+        let words = prefilter.mark_words();
+        let caches = prefilter.caches().len();
+        let scratch: ScratchPool = Pool::new(Box::new(move || Scratch {
             lower: Vec::new(),
-            ends: vec![0; patterns],
-            touched: Vec::new(),
-            walk: Vec::new(),
+            marks: vec![0; words],
+            caches: (0..caches).map(|_| None).collect(),
         }));
         let bounded = owners
             .iter()
@@ -147,75 +99,44 @@ impl Pack {
         Ok(Pack {
             lang: lang.to_string(),
             rules,
-            sets,
-            caches: std::sync::Arc::new(caches),
+            prefilter,
+            scratch: std::sync::Arc::new(scratch),
             owners,
             bounded,
         })
     }
 
-    /// The patterns (indices into `owners`) whose prefilter matches `text`, in index order, each
-    /// with the end of the text its own regex needs to read: no match of the rule can end after
-    /// the last end of its (wider) prefilter.
+    /// The regexes (indices into `owners`) that may match `text`, in index order, each with the
+    /// end of the text its own regex needs to read: those whose literals occur, and whose
+    /// superset then matches; no match of the regex can end after its superset's last.
     fn candidates(&self, text: &str) -> Vec<(usize, usize)> {
-        let mut scratch = self.caches.get();
+        let mut scratch = self.scratch.get();
         let Scratch {
-            caches,
             lower,
-            ends,
-            touched,
-            walk,
+            marks,
+            caches,
         } = &mut *scratch;
         lower.clear();
         lower.extend_from_slice(text.as_bytes());
         lower.make_ascii_lowercase();
-        // `ends` is all zeros between posts: only the touched entries are read and reset (again
-        // here, in case a previous post was interrupted by a panic).
-        for pi in touched.drain(..) {
-            ends[pi] = 0;
-        }
-        let mut mark = |pi: usize, end: usize| {
-            let e = &mut ends[pi];
-            if *e == 0 {
-                touched.push(pi);
-            }
-            *e = (*e).max(end + 1);
-        };
-        scan(&self.sets, caches, walk, lower, |set, pattern, end| {
-            mark(self.sets[set].1[pattern], end)
-        });
-        for ((_, idx), (_, state)) in self.sets.iter().zip(walk.iter()) {
-            if *state == Walk::GaveUp {
-                // The lazy DFA gave up: every pattern of this set is a candidate.
-                for &pi in idx {
-                    mark(pi, text.len());
+        marks.fill(0);
+        self.prefilter.mark(lower, marks);
+        let mut out = Vec::new();
+        for (w, &bits) in marks.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let pi = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(end) = self.prefilter.last_end(pi, caches, lower) {
+                    out.push((pi, self.read_to(pi, end, text)));
                 }
             }
         }
-        touched.sort_unstable();
-        touched
-            .iter()
-            .map(|&pi| {
-                let end = std::mem::take(&mut ends[pi]) - 1;
-                (pi, self.read_to(pi, end, text))
-            })
-            .collect()
+        out
     }
 
-    /// How often this thread's caches of the sets were cleared for lack of room (summed over
-    /// the sets), and the memory each set's cache holds: a set whose lazy DFA keeps clearing its
-    /// cache rebuilds states for every post and reads text a hundred times slower.
-    fn cache_stats(&self) -> (usize, Vec<usize>) {
-        let scratch = self.caches.get();
-        (
-            scratch.caches.iter().map(Cache::clear_count).sum(),
-            scratch.caches.iter().map(Cache::memory_usage).collect(),
-        )
-    }
-
-    /// Where pattern `pi`'s own regex may stop reading `text` when its last prefilter match ends
-    /// at `end`: past the end of that word, so that a word boundary there reads as in the whole
-    /// text.
+    /// Where regex `pi` may stop reading `text` when its superset's last match ends at `end`:
+    /// past the end of that word, so that a word boundary there reads as in the whole text.
     fn read_to(&self, pi: usize, end: usize, text: &str) -> usize {
         if !self.bounded[pi] {
             return text.len();
@@ -226,267 +147,20 @@ impl Pack {
             .find(|&(_, c)| !regex_syntax::is_word_character(c))
             .map_or(rest.len(), |(i, _)| i)
     }
-}
 
-/// Reads `hay` once with every set's lazy DFA and reports every (set, pattern, end) of their
-/// matches; `walk` then tells, for each set, whether it gave up (a lazy DFA has no quit bytes
-/// and no cache-clear limit here, so none should).
-///
-/// The same as each DFA's overlapping search, without stopping at each match, and with the sets
-/// read **side by side**: one pass over the bytes, and for each byte one transition in each set.
-/// A set's tables hold megabytes, so most transitions miss the processor's caches; one set's
-/// walk is a chain of dependent loads that cannot overlap, but the sets' walks are independent
-/// of each other, and read in the same loop their misses overlap (medians of five runs over the
-/// benchmark corpus: English 6.8 → 9.1 MB/s, French 1.0 → 1.4 MB/s against one set after the
-/// other; docs/perf.md, session 6). A state is looked at only when tagged (a match, or a state
-/// not built yet). A lazy DFA reports a match one byte late: entering a match state on the byte
-/// at `at` (or on the end of the text, `at` = its length) means the match ended at `at`.
-fn scan(
-    sets: &[(DFA, Vec<usize>)],
-    caches: &mut [Cache],
-    walk: &mut Vec<(LazyStateID, Walk)>,
-    hay: &[u8],
-    mut report: impl FnMut(usize, usize, usize),
-) {
-    let mut found = |set: usize, cache: &mut Cache, sid: LazyStateID, end: usize| {
-        let dfa = &sets[set].0;
-        for i in 0..dfa.match_len(cache, sid) {
-            report(set, dfa.match_pattern(cache, sid, i).as_usize(), end);
-        }
-    };
-    walk.clear();
-    for ((dfa, _), cache) in sets.iter().zip(caches.iter_mut()) {
-        walk.push(match dfa.start_state_forward(cache, &Input::new(hay)) {
-            Ok(sid) => (sid, Walk::On),
-            Err(_) => (LazyStateID::default(), Walk::GaveUp),
-        });
-    }
-    // One step past the last byte: the end of the text, where a match may still end.
-    for at in 0..=hay.len() {
-        let byte = hay.get(at).copied();
-        for (k, (((dfa, _), cache), (sid, state))) in sets
-            .iter()
-            .zip(caches.iter_mut())
-            .zip(walk.iter_mut())
-            .enumerate()
-        {
-            if *state != Walk::On {
-                continue;
-            }
-            let next = match byte {
-                Some(b) => dfa.next_state(cache, *sid, b),
-                None => dfa.next_eoi_state(cache, *sid),
-            };
-            let Ok(next) = next else {
-                *state = Walk::GaveUp;
-                continue;
-            };
-            *sid = next;
-            if next.is_tagged() {
-                if next.is_match() {
-                    found(k, cache, next, at);
-                } else if next.is_dead() {
-                    *state = Walk::Dead;
-                } else if next.is_quit() {
-                    *state = Walk::GaveUp;
-                }
-            }
-        }
-    }
-}
-
-/// Where a set's walk over a post stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Walk {
-    On,
-    /// No more matches possible: the set is no longer read.
-    Dead,
-    /// The lazy DFA gave up: every pattern of the set is a candidate.
-    GaveUp,
-}
-
-/// The set is a prefilter: it only says which rules may match, and each candidate rule's own
-/// regex then finds the exact spans. Unicode word boundaries would force the set off its lazy
-/// DFA onto the (ten times slower) PikeVM whenever a post holds a non-ASCII letter — that is,
-/// for every French post — so the set's copy of each pattern drops its word-boundary assertions.
-/// Dropping an assertion only widens what the set accepts, never narrows it: nothing is missed.
-fn prefilter_pattern(pattern: &str) -> Result<String, RulesError> {
-    use regex_syntax::hir::{Hir, HirKind, Look};
-    fn strip(h: &Hir) -> Hir {
-        match h.kind() {
-            HirKind::Look(
-                Look::WordUnicode
-                | Look::WordUnicodeNegate
-                | Look::WordStartUnicode
-                | Look::WordEndUnicode
-                | Look::WordStartHalfUnicode
-                | Look::WordEndHalfUnicode
-                | Look::WordAscii
-                | Look::WordAsciiNegate
-                | Look::WordStartAscii
-                | Look::WordEndAscii
-                | Look::WordStartHalfAscii
-                | Look::WordEndHalfAscii,
-            ) => Hir::empty(),
-            HirKind::Repetition(r) => {
-                let mut r = r.clone();
-                r.sub = Box::new(strip(&r.sub));
-                Hir::repetition(r)
-            }
-            // The set reports which patterns match, never groups.
-            HirKind::Capture(c) => strip(&c.sub),
-            // Classes stay as they are: `ascii_superset` keeps their ASCII members and reads
-            // the rest as any bytes above ASCII. (Widening every large class to "any non-space",
-            // as this did until session 6, made `\d{1,3}` read any short word: the set of
-            // percentages held 14.6 MB of states for English, 3.6 MB without.)
-            HirKind::Concat(xs) => Hir::concat(xs.iter().map(strip).collect()),
-            HirKind::Alternation(xs) => Hir::alternation(xs.iter().map(strip).collect()),
-            _ => h.clone(),
-        }
-    }
-    let hir = regex_syntax::ParserBuilder::new()
-        .case_insensitive(true)
-        .build()
-        .parse(pattern)
-        .map_err(|e| RulesError::Set(e.to_string()))?;
-    Ok(ascii_superset(&strip(&hir)).to_string())
-}
-
-/// The same pattern read byte by byte, where every non-ASCII character is "some non-ASCII bytes":
-/// `r[ée]tabli` becomes `r(?:e|[\x80-\xFF]+)tabli`. Still a superset of what the rule matches
-/// (a character outside ASCII is one or more bytes of `\x80-\xFF`), and a far smaller automaton:
-/// the set's lazy DFA then tells apart some 40 byte classes instead of 110 to 136 (its ASCII
-/// letters, digits and punctuation, and one class for every byte above ASCII), so each of its
-/// states takes a quarter to a half of the memory, and far fewer states are built, because the
-/// UTF-8 paths of case-folded letters and Unicode spaces are gone.
-fn ascii_superset(h: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
-    use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Repetition};
-    let high = || {
-        Hir::class(Class::Bytes(ClassBytes::new([ClassBytesRange::new(
-            0x80, 0xFF,
-        )])))
-    };
-    // One or more non-ASCII bytes: any non-ASCII character, or several.
-    let high_run = || {
-        Hir::repetition(Repetition {
-            min: 1,
-            max: None,
-            greedy: true,
-            sub: Box::new(high()),
-        })
-    };
-    match h.kind() {
-        HirKind::Literal(lit) => {
-            let mut parts = Vec::new();
-            let mut ascii = Vec::new();
-            let mut in_high = false;
-            for &b in lit.0.iter() {
-                if b < 0x80 {
-                    ascii.push(b.to_ascii_lowercase());
-                    in_high = false;
-                } else if !in_high {
-                    if !ascii.is_empty() {
-                        parts.push(Hir::literal(std::mem::take(&mut ascii)));
-                    }
-                    parts.push(high_run());
-                    in_high = true;
-                }
-            }
-            if !ascii.is_empty() {
-                parts.push(Hir::literal(ascii));
-            }
-            Hir::concat(parts)
-        }
-        HirKind::Class(Class::Unicode(c)) => {
-            let mut ascii = ClassBytes::new(
-                c.ranges()
-                    .iter()
-                    .filter(|r| r.start() <= '\x7f')
-                    .map(|r| ClassBytesRange::new(r.start() as u8, r.end().min('\x7f') as u8)),
-            );
-            lowercase(&mut ascii);
-            let has_high = c.ranges().last().is_some_and(|r| r.end() > '\x7f');
-            let ascii = Hir::class(Class::Bytes(ascii));
-            match (
-                c.ranges().first().is_some_and(|r| r.start() <= '\x7f'),
-                has_high,
-            ) {
-                (true, true) => Hir::alternation(vec![ascii, high_run()]),
-                (false, true) => high_run(),
-                _ => ascii,
-            }
-        }
-        HirKind::Class(Class::Bytes(c)) => {
-            let mut c = c.clone();
-            lowercase(&mut c);
-            Hir::class(Class::Bytes(c))
-        }
-        HirKind::Repetition(r) => {
-            let mut r = r.clone();
-            r.sub = Box::new(ascii_superset(&r.sub));
-            Hir::repetition(r)
-        }
-        HirKind::Capture(c) => ascii_superset(&c.sub),
-        HirKind::Concat(xs) => Hir::concat(xs.iter().map(ascii_superset).collect()),
-        HirKind::Alternation(xs) => Hir::alternation(xs.iter().map(ascii_superset).collect()),
-        _ => h.clone(),
-    }
-}
-
-/// The class as it reads ASCII-lowercased text: its capitals become small letters. (The sets
-/// read a lowercased copy of the post, so that "A" and "a" are one byte class, not two.)
-fn lowercase(c: &mut regex_syntax::hir::ClassBytes) {
-    use regex_syntax::hir::{ClassBytes, ClassBytesRange};
-    let upper = ClassBytes::new([ClassBytesRange::new(b'A', b'Z')]);
-    let mut caps = c.clone();
-    caps.intersect(&upper);
-    c.difference(&upper);
-    c.union(&ClassBytes::new(
-        caps.iter()
-            .map(|r| ClassBytesRange::new(r.start() + 32, r.end() + 32)),
-    ));
-}
-
-/// See [`Extractor::prefilter_health`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrefilterHealth {
-    pub lang: String,
-    /// Patterns in each set.
-    pub sets: Vec<usize>,
-    pub cache_clears: usize,
-    pub cache_bytes: usize,
-    /// This thread's cache of each set, in bytes: the set whose states grow most is where a
-    /// widened rule costs memory and speed.
-    pub set_bytes: Vec<usize>,
-}
-
-impl std::fmt::Display for PrefilterHealth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "prefilter {}: {} sets ({} patterns), caches {:.1} MB ({}), cleared {} times",
-            self.lang,
-            self.sets.len(),
-            self.sets
+    fn health(&self) -> PrefilterHealth {
+        PrefilterHealth {
+            lang: self.lang.clone(),
+            patterns: self.owners.len(),
+            literals: self.prefilter.literals(),
+            uncovered: self
+                .prefilter
+                .uncovered()
                 .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(" + "),
-            self.cache_bytes as f64 / 1e6,
-            self.set_bytes
-                .iter()
-                .map(|b| format!("{:.1}", *b as f64 / 1e6))
-                .collect::<Vec<_>>()
-                .join(" + "),
-            self.cache_clears
-        )?;
-        if self.cache_clears > 0 {
-            write!(
-                f,
-                " — a set ran out of cache: its patterns are too wide or too many (see docs/perf.md)"
-            )?;
+                .map(|&pi| self.rules[self.owners[pi].0].id.clone())
+                .collect(),
+            bytes: self.prefilter.memory(),
         }
-        Ok(())
     }
 }
 
@@ -626,23 +300,10 @@ impl Extractor {
         self.packs.iter().map(|p| p.lang.as_str()).collect()
     }
 
-    /// The state of each language's prefilter sets on this thread, after what it has read: how
-    /// many sets, their cache memory, and how often a cache ran out of room (it never should;
-    /// when it does, a set holds too many wide patterns and extraction slows a hundredfold).
+    /// What each language's prefilter holds: its literals, the memory of their automaton, and
+    /// the rules whose regexes it cannot anchor on a literal (those run on every post).
     pub fn prefilter_health(&self) -> Vec<PrefilterHealth> {
-        self.packs
-            .iter()
-            .map(|p| {
-                let (cache_clears, set_bytes) = p.cache_stats();
-                PrefilterHealth {
-                    lang: p.lang.clone(),
-                    sets: p.sets.iter().map(|(_, idx)| idx.len()).collect(),
-                    cache_clears,
-                    cache_bytes: set_bytes.iter().sum(),
-                    set_bytes,
-                }
-            })
-            .collect()
+        self.packs.iter().map(Pack::health).collect()
     }
 
     /// Every rule, for checks and listings.
@@ -1195,51 +856,13 @@ fn extract_with(
 mod tests {
     use super::*;
 
-    /// Every labelled post of `tests/fixtures/extraction`, with its language when the file says.
-    fn labelled_posts() -> Vec<(String, Option<String>)> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extraction");
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "jsonl") {
-                for l in eval::read_labels(&path).unwrap() {
-                    out.push((l.text, l.lang));
-                }
-            }
-        }
-        out
-    }
-
     #[test]
-    fn the_prefilter_sets_never_run_out_of_cache_on_the_labelled_posts() {
-        // A set over too many gapped patterns outgrows its lazy DFA's cache, which is then
-        // cleared and rebuilt post after post (French text fell to 0.1 MB/s when 213 patterns
-        // shared one set). Clearing is counted, not timed: over every labelled post, no cache
-        // of any set may ever be cleared.
-        let x = Extractor::bundled().unwrap();
-        let posts = labelled_posts();
-        assert!(posts.len() > 4000);
-        for (text, lang) in &posts {
-            let ctx = ExtractContext {
-                lang: lang.clone(),
-                tz: chrono_tz::UTC,
-                reference: Utc::now(),
-            };
-            x.extract(text, &ctx);
-        }
-        for h in x.prefilter_health() {
-            let (clears, bytes, pack) = (h.cache_clears, h.cache_bytes, &h);
-            eprintln!("{} pack: {clears} clears, {bytes} bytes", pack.lang);
-            assert_eq!(
-                clears, 0,
-                "{} pack: caches cleared {clears} times",
-                pack.lang
-            );
-            assert!(
-                bytes < 256 << 20,
-                "{} pack: caches hold {bytes} bytes",
-                pack.lang
-            );
+    fn every_bundled_regex_is_anchored_by_a_literal() {
+        // A regex without a literal that each of its matches contains is run on every post; the
+        // bundled rules have none, and the first to lose its literal should be noticed.
+        for h in Extractor::bundled().unwrap().prefilter_health() {
+            assert!(h.uncovered.is_empty(), "{h}");
+            assert!(h.literals > 50 && h.bytes < 4 << 20, "{h}");
         }
     }
 
@@ -1272,24 +895,6 @@ mod tests {
         assert_eq!(share_word("Three quarters"), Some(75.0));
         assert_eq!(share_word("les deux tiers").map(|v| v.round()), Some(67.0));
         assert_eq!(share_word("la plupart"), None);
-    }
-
-    #[test]
-    fn the_prefilter_is_a_wider_byte_pattern_read_on_lowercased_text() {
-        let p = prefilter_pattern(r"\b(?P<w>rétabli)e?s?\b").unwrap();
-        assert!(!p.contains(r"\b") && !p.contains("?P<"));
-        let re = regex::bytes::Regex::new(&p).unwrap();
-        let reads = |t: &str| re.is_match(t.to_ascii_lowercase().as_bytes());
-        assert!(reads("Service RÉTABLI."));
-        // Wider than the rule (no boundary, any letter outside ASCII), never narrower: the rule's
-        // own regex decides.
-        assert!(reads("nonrétablis"));
-        assert!(reads("rÖtabli"));
-        assert!(!reads("rtabli"));
-        // A capital folds as the rule's case-insensitive regex folds it: the set's copy holds
-        // small letters only, and reads a lowercased copy of the post.
-        let caps = prefilter_pattern(r"(?-i:ETA)\s+\d").unwrap();
-        assert!(caps.contains("eta"), "{caps}");
     }
 
     #[test]

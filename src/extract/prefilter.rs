@@ -1,0 +1,526 @@
+//! The prefilter: which rules of a pack may match a post, found by one scan for literals.
+//!
+//! Every regex of every rule is widened to a byte pattern read on the ASCII-lowercased post
+//! ([`superset`]: no word boundaries, every character outside ASCII read as "some bytes above
+//! ASCII"), and from that pattern a **cover** is drawn: a few literal strings such that every
+//! match of the pattern contains at least one of them (`investigat`, `tabli`, `%`). One
+//! Aho-Corasick automaton over the literals of every cover reads the post once; a regex is a
+//! candidate when one of its literals occurs, and only the candidates' own regexes then run.
+//!
+//! Until session 7 the prefilter was a handful of lazy DFAs, each over up to 64 widened
+//! patterns. Their states tracked every rule's partial matches across the word gaps at once, so
+//! a DFA built new states for most new text: on posts it had never read, English ran at
+//! 0.3 MB/s and French at 0.02 MB/s (tens of megabytes of states), against 6–14 MB/s on a corpus
+//! read again. The literal automaton holds a few hundred kilobytes whatever the text, and reads
+//! new text as fast as old (docs/perf.md, session 7).
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::Input;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{
+    Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look,
+    Repetition,
+};
+
+use super::RulesError;
+
+/// Characters outside ASCII that case-insensitive matching folds onto ASCII letters (simple case
+/// folding): `ſ` (long s) and `K` (Kelvin sign). The covers leave them out; a post holding one
+/// is read by every regex.
+const FOLDS_OUTSIDE_ASCII: [(char, char); 2] = [('\u{17F}', 's'), ('\u{212A}', 'k')];
+
+/// At most this many literals in one pattern's cover: a cover of thousands of spellings (a
+/// cross product of alternations) is no cheaper to scan for than a shorter, commoner literal.
+const MAX_COVER: usize = 250;
+
+/// Which patterns of a pack may match a post.
+#[derive(Debug, Clone)]
+pub(crate) struct Prefilter {
+    /// Every literal of every cover, on ASCII-lowercased text; overlapping matches.
+    ac: AhoCorasick,
+    /// For literal `i`, the patterns whose cover holds it: `owners[starts[i]..starts[i + 1]]`.
+    starts: Vec<u32>,
+    owners: Vec<u32>,
+    /// Patterns without a cover (no literal every match must contain): candidates on every post.
+    always: Vec<usize>,
+    patterns: usize,
+    /// Each pattern's superset as a lazy DFA over lowercased bytes: run on a candidate, it tells
+    /// whether the pattern may match at all, and where its last match may end.
+    dfas: Vec<DFA>,
+}
+
+/// What the prefilter holds (see [`super::Extractor::prefilter_health`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefilterHealth {
+    pub lang: String,
+    /// Regexes of the pack's rules.
+    pub patterns: usize,
+    /// Distinct literals the automaton looks for.
+    pub literals: usize,
+    /// Rule ids whose regex has no literal cover and is therefore run on every post.
+    pub uncovered: Vec<String>,
+    /// Memory of the literal automaton.
+    pub bytes: usize,
+}
+
+impl std::fmt::Display for PrefilterHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "prefilter {}: {} regexes anchored by {} literals ({:.0} KB), {} read on every post",
+            self.lang,
+            self.patterns,
+            self.literals,
+            self.bytes as f64 / 1e3,
+            self.uncovered.len()
+        )?;
+        if !self.uncovered.is_empty() {
+            write!(
+                f,
+                " ({}: no literal every match contains, see docs/perf.md)",
+                self.uncovered.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Prefilter {
+    /// The prefilter of `patterns` (the rules' regexes, as written).
+    pub(crate) fn new(patterns: &[&str]) -> Result<Prefilter, RulesError> {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut by_literal: Vec<Vec<u32>> = Vec::new();
+        let mut always = Vec::new();
+        let mut dfas = Vec::new();
+        for (pi, pattern) in patterns.iter().enumerate() {
+            let hir = superset(pattern)?;
+            dfas.push(
+                DFA::builder()
+                    // The superset reads bytes, not UTF-8 (see `ascii_superset`).
+                    .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+                    .configure(DFA::config().match_kind(regex_automata::MatchKind::All))
+                    .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+                    .build(&hir.to_string())
+                    .map_err(|e| RulesError::Set(e.to_string()))?,
+            );
+            let Some(lits) = cover(&hir) else {
+                always.push(pi);
+                continue;
+            };
+            for lit in lits {
+                let li = *index.entry(lit.clone()).or_insert_with(|| {
+                    literals.push(lit);
+                    by_literal.push(Vec::new());
+                    literals.len() - 1
+                });
+                if by_literal[li].last() != Some(&(pi as u32)) {
+                    by_literal[li].push(pi as u32);
+                }
+            }
+        }
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&literals)
+            .map_err(|e| RulesError::Set(e.to_string()))?;
+        let mut starts = vec![0u32];
+        let mut owners = Vec::new();
+        for o in by_literal {
+            owners.extend(o);
+            starts.push(owners.len() as u32);
+        }
+        Ok(Prefilter {
+            ac,
+            starts,
+            owners,
+            always,
+            patterns: patterns.len(),
+            dfas,
+        })
+    }
+
+    /// A cache for each pattern's lazy DFA, created when first needed.
+    pub(crate) fn caches(&self) -> Vec<Option<Cache>> {
+        (0..self.patterns).map(|_| None).collect()
+    }
+
+    /// Where the last match of pattern `pi`'s superset in `lower` ends, if it matches at all
+    /// (the end of the text if its lazy DFA gave up, which it should not). A lazy DFA reports a
+    /// match one byte late: entering a match state on the byte at `at` (or on the end of the
+    /// text, `at` = its length) means a match ended at `at`.
+    pub(crate) fn last_end(
+        &self,
+        pi: usize,
+        caches: &mut [Option<Cache>],
+        lower: &[u8],
+    ) -> Option<usize> {
+        let dfa = &self.dfas[pi];
+        let cache = caches[pi].get_or_insert_with(|| dfa.create_cache());
+        let Ok(mut sid) = dfa.start_state_forward(cache, &Input::new(lower)) else {
+            return Some(lower.len());
+        };
+        let mut last = None;
+        for at in 0..=lower.len() {
+            let next = match lower.get(at) {
+                Some(&b) => dfa.next_state(cache, sid, b),
+                None => dfa.next_eoi_state(cache, sid),
+            };
+            let Ok(next) = next else {
+                return Some(lower.len());
+            };
+            sid = next;
+            if next.is_tagged() {
+                if next.is_match() {
+                    last = Some(at);
+                } else if next.is_dead() {
+                    break;
+                } else if next.is_quit() {
+                    return Some(lower.len());
+                }
+            }
+        }
+        last
+    }
+
+    /// Marks in `marks` (one bit per pattern, all clear on entry) every pattern that may match
+    /// the post whose ASCII-lowercased bytes are `lower`.
+    pub(crate) fn mark(&self, lower: &[u8], marks: &mut [u64]) {
+        // "ſ" and "K" (UTF-8 C5 BF, E2 84 AA), which the covers leave out: every regex may match.
+        if lower.windows(2).any(|w| w == [0xC5, 0xBF])
+            || lower.windows(3).any(|w| w == [0xE2, 0x84, 0xAA])
+        {
+            for pi in 0..self.patterns {
+                marks[pi / 64] |= 1 << (pi % 64);
+            }
+            return;
+        }
+        for &pi in &self.always {
+            marks[pi / 64] |= 1 << (pi % 64);
+        }
+        for m in self.ac.find_overlapping_iter(lower) {
+            let li = m.pattern().as_usize();
+            let (a, b) = (self.starts[li] as usize, self.starts[li + 1] as usize);
+            for &pi in &self.owners[a..b] {
+                let pi = pi as usize;
+                marks[pi / 64] |= 1 << (pi % 64);
+            }
+        }
+    }
+
+    /// Words of `marks` needed for this prefilter's patterns.
+    pub(crate) fn mark_words(&self) -> usize {
+        self.patterns.div_ceil(64)
+    }
+
+    pub(crate) fn literals(&self) -> usize {
+        self.ac.patterns_len()
+    }
+
+    pub(crate) fn memory(&self) -> usize {
+        self.ac.memory_usage()
+            + 4 * (self.starts.len() + self.owners.len())
+            + self.dfas.iter().map(DFA::memory_usage).sum::<usize>()
+    }
+
+    /// Patterns without a cover.
+    pub(crate) fn uncovered(&self) -> &[usize] {
+        &self.always
+    }
+}
+
+/// The literals of a cover of `h`: every match of `h` contains one of them. `None` when no
+/// cover is found (a pattern made of classes and gaps only).
+pub(crate) fn cover(h: &Hir) -> Option<Vec<Vec<u8>>> {
+    let mut best: Option<(f64, Vec<Vec<u8>>)> = None;
+    let mut consider = |c: Option<Vec<Vec<u8>>>| {
+        if let Some(c) = c {
+            let s = score(&c);
+            if best.as_ref().is_none_or(|(b, _)| s < *b) {
+                best = Some((s, c));
+            }
+        }
+    };
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(_) | HirKind::Class(_) => consider(prefixes(h)),
+        HirKind::Capture(c) => consider(cover(&c.sub)),
+        HirKind::Repetition(r) if r.min >= 1 => consider(cover(&r.sub)),
+        HirKind::Repetition(_) => {}
+        HirKind::Alternation(xs) => {
+            let mut all: Vec<Vec<u8>> = Vec::new();
+            for x in xs {
+                all.extend(cover(x)?);
+            }
+            all.sort();
+            all.dedup();
+            if all.len() <= MAX_COVER {
+                consider(Some(all));
+            }
+        }
+        HirKind::Concat(xs) => {
+            // Any match of the concatenation holds a match of each part, and of each suffix of
+            // parts, which starts with one of its prefixes: the best of those covers.
+            for i in 0..xs.len() {
+                consider(prefixes(&Hir::concat(xs[i..].to_vec())));
+                consider(cover(&xs[i]));
+            }
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// The finite set of literals every match of `h` starts with, if any, without the empty one.
+fn prefixes(h: &Hir) -> Option<Vec<Vec<u8>>> {
+    let seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_class(12)
+        .limit_repeat(4)
+        .limit_literal_len(16)
+        .limit_total(MAX_COVER)
+        .extract(h);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
+    out.sort();
+    out.dedup();
+    // A literal that contains another of the set is redundant: the shorter one occurs wherever
+    // it does.
+    let keep: Vec<bool> = out
+        .iter()
+        .map(|l| {
+            !out.iter()
+                .any(|s| s.len() < l.len() && l.windows(s.len()).any(|w| w == s.as_slice()))
+        })
+        .collect();
+    let mut k = keep.into_iter();
+    out.retain(|_| k.next().unwrap_or(true));
+    Some(out)
+}
+
+/// How often a cover's literals are expected per byte of text: the sum over its literals of the
+/// product of their bytes' frequencies. The smaller, the fewer posts let the pattern through.
+fn score(cover: &[Vec<u8>]) -> f64 {
+    cover
+        .iter()
+        .map(|lit| lit.iter().map(|&b| byte_frequency(b)).product::<f64>())
+        .sum()
+}
+
+/// A rough frequency of a byte in ASCII-lowercased status posts. Letters are counted alike (and
+/// high): short words and common endings ("in", "ing", "ent") are far commoner than the product
+/// of their letters' frequencies would say, and a cover must not prefer them to a longer word.
+fn byte_frequency(b: u8) -> f64 {
+    match b {
+        b'a'..=b'z' | b' ' => 0.2,
+        b'0'..=b'9' => 0.03,
+        b'%' => 0.003,
+        0x80..=0xFF => 0.02,
+        _ => 0.02,
+    }
+}
+
+/// The pattern's superset as the prefilter reads it: parsed case-insensitively, without word
+/// boundaries or captures, over ASCII-lowercased bytes (see [`ascii_superset`]).
+pub(crate) fn superset(pattern: &str) -> Result<Hir, RulesError> {
+    fn strip(h: &Hir) -> Hir {
+        match h.kind() {
+            HirKind::Look(
+                Look::WordUnicode
+                | Look::WordUnicodeNegate
+                | Look::WordStartUnicode
+                | Look::WordEndUnicode
+                | Look::WordStartHalfUnicode
+                | Look::WordEndHalfUnicode
+                | Look::WordAscii
+                | Look::WordAsciiNegate
+                | Look::WordStartAscii
+                | Look::WordEndAscii
+                | Look::WordStartHalfAscii
+                | Look::WordEndHalfAscii,
+            ) => Hir::empty(),
+            HirKind::Repetition(r) => {
+                let mut r = r.clone();
+                r.sub = Box::new(strip(&r.sub));
+                Hir::repetition(r)
+            }
+            HirKind::Capture(c) => strip(&c.sub),
+            HirKind::Concat(xs) => Hir::concat(xs.iter().map(strip).collect()),
+            HirKind::Alternation(xs) => Hir::alternation(xs.iter().map(strip).collect()),
+            _ => h.clone(),
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .map_err(|e| RulesError::Set(e.to_string()))?;
+    Ok(ascii_superset(&strip(&hir)))
+}
+
+/// The same pattern read byte by byte, where every non-ASCII character is "some non-ASCII bytes":
+/// `r[ée]tabli` becomes `r(?:e|[\x80-\xFF]+)tabli`. A superset of what the rule matches (a
+/// character outside ASCII is one or more bytes of `\x80-\xFF`), over ASCII-lowercased text.
+fn ascii_superset(h: &Hir) -> Hir {
+    let high = || {
+        Hir::class(Class::Bytes(ClassBytes::new([ClassBytesRange::new(
+            0x80, 0xFF,
+        )])))
+    };
+    // One or more non-ASCII bytes: any non-ASCII character, or several.
+    let high_run = || {
+        Hir::repetition(Repetition {
+            min: 1,
+            max: None,
+            greedy: true,
+            sub: Box::new(high()),
+        })
+    };
+    match h.kind() {
+        HirKind::Literal(lit) => {
+            let mut parts = Vec::new();
+            let mut ascii = Vec::new();
+            let mut in_high = false;
+            for &b in lit.0.iter() {
+                if b < 0x80 {
+                    ascii.push(b.to_ascii_lowercase());
+                    in_high = false;
+                } else if !in_high {
+                    if !ascii.is_empty() {
+                        parts.push(Hir::literal(std::mem::take(&mut ascii)));
+                    }
+                    parts.push(high_run());
+                    in_high = true;
+                }
+            }
+            if !ascii.is_empty() {
+                parts.push(Hir::literal(ascii));
+            }
+            Hir::concat(parts)
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            // The case folds of `s` and `k` outside ASCII (`ſ`, the Kelvin sign) would split every
+            // literal holding those letters: they are left out, and a post that holds one of them
+            // is read by every regex (see `Prefilter::mark`).
+            let mut c = c.clone();
+            c.difference(&ClassUnicode::new(
+                FOLDS_OUTSIDE_ASCII.map(|(ch, _)| ClassUnicodeRange::new(ch, ch)),
+            ));
+            let mut ascii = ClassBytes::new(
+                c.ranges()
+                    .iter()
+                    .filter(|r| r.start() <= '\x7f')
+                    .map(|r| ClassBytesRange::new(r.start() as u8, r.end().min('\x7f') as u8)),
+            );
+            lowercase(&mut ascii);
+            let has_high = c.ranges().last().is_some_and(|r| r.end() > '\x7f');
+            let ascii = Hir::class(Class::Bytes(ascii));
+            match (
+                c.ranges().first().is_some_and(|r| r.start() <= '\x7f'),
+                has_high,
+            ) {
+                (true, true) => Hir::alternation(vec![ascii, high_run()]),
+                (false, true) => high_run(),
+                _ => ascii,
+            }
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            let mut c = c.clone();
+            lowercase(&mut c);
+            Hir::class(Class::Bytes(c))
+        }
+        HirKind::Repetition(r) => {
+            let mut r = r.clone();
+            r.sub = Box::new(ascii_superset(&r.sub));
+            Hir::repetition(r)
+        }
+        HirKind::Capture(c) => ascii_superset(&c.sub),
+        HirKind::Concat(xs) => Hir::concat(xs.iter().map(ascii_superset).collect()),
+        HirKind::Alternation(xs) => Hir::alternation(xs.iter().map(ascii_superset).collect()),
+        _ => h.clone(),
+    }
+}
+
+/// The class as it reads ASCII-lowercased text: its capitals become small letters.
+fn lowercase(c: &mut ClassBytes) {
+    let upper = ClassBytes::new([ClassBytesRange::new(b'A', b'Z')]);
+    let mut caps = c.clone();
+    caps.intersect(&upper);
+    c.difference(&upper);
+    c.union(&ClassBytes::new(
+        caps.iter()
+            .map(|r| ClassBytesRange::new(r.start() + 32, r.end() + 32)),
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cover_of(pattern: &str) -> Option<Vec<String>> {
+        cover(&superset(pattern).unwrap()).map(|c| {
+            c.into_iter()
+                .map(|l| String::from_utf8_lossy(&l).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_cover_is_the_rarest_literal_every_match_contains() {
+        assert_eq!(
+            cover_of(r"\b(?:we|we're)\s+(?:\w+\s+){0,3}investigating\b").unwrap(),
+            ["investigating"]
+        );
+        // Each branch of an alternation brings its own literals.
+        let c = cover_of(r"\bservice restored\b|\bback to normal\b").unwrap();
+        assert_eq!(c.len(), 2, "{c:?}");
+        // Accented letters are read as "bytes above ASCII": the literal is around them.
+        assert_eq!(
+            cover_of(r"\b(?:le|un)\s+r[ée]tablissement\b").unwrap(),
+            ["tablissement"]
+        );
+        // Capitals in the rule read lowercased text.
+        assert_eq!(cover_of(r"(?-i:ETA)\s+\d").unwrap(), ["eta"]);
+    }
+
+    #[test]
+    fn a_pattern_of_classes_and_gaps_alone_has_no_cover() {
+        assert_eq!(cover_of(r"\d+\s*\w*"), None);
+    }
+
+    #[test]
+    fn the_prefilter_lets_through_the_patterns_whose_literals_occur() {
+        let p = Prefilter::new(&[r"\binvestigating\b", r"\bresolved\b", r"\d+\s*%"]).unwrap();
+        let marked = |text: &str| {
+            let mut marks = vec![0u64; p.mark_words()];
+            p.mark(text.to_ascii_lowercase().as_bytes(), &mut marks);
+            (0..3)
+                .filter(|i| marks[0] & (1 << i) != 0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(marked("We are INVESTIGATING."), [0]);
+        assert_eq!(marked("Resolved: 100 % back."), [1, 2]);
+        assert_eq!(marked("unresolvedinvestigating"), [0, 1]);
+        assert!(marked("Nothing to see.").is_empty());
+    }
+
+    #[test]
+    fn the_prefilter_is_a_wider_byte_pattern_read_on_lowercased_text() {
+        let p = superset(r"\b(?P<w>rétabli)e?s?\b").unwrap().to_string();
+        assert!(!p.contains(r"\b") && !p.contains("?P<"));
+        let re = regex::bytes::Regex::new(&p).unwrap();
+        let reads = |t: &str| re.is_match(t.to_ascii_lowercase().as_bytes());
+        assert!(reads("Service RÉTABLI."));
+        // Wider than the rule (no boundary, any letter outside ASCII), never narrower: the rule's
+        // own regex decides.
+        assert!(reads("nonrétablis"));
+        assert!(reads("rÖtabli"));
+        assert!(!reads("rtabli"));
+        // A capital folds as the rule's case-insensitive regex folds it: the set's copy holds
+        // small letters only, and reads a lowercased copy of the post.
+        let caps = superset(r"(?-i:ETA)\s+\d").unwrap().to_string();
+        assert!(caps.contains("eta"), "{caps}");
+    }
+}
