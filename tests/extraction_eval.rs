@@ -317,7 +317,7 @@ fn french_second_held_out_set_the_rules_were_not_written_on() {
         &labels("fr_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.80, 0.03);
+    assert_floors(&r, 0.81, 0.03);
 }
 
 #[test]
@@ -359,7 +359,7 @@ fn french_fourth_blind_set_the_rules_were_generalised_on() {
 fn french_third_held_out_set_the_rules_were_not_written_on() {
     // Written blind in session 4 alongside fr_dev4 and kept held out: aggregate only.
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
-    assert_floors(&r, 0.79, 0.035);
+    assert_floors(&r, 0.80, 0.035);
 }
 
 #[test]
@@ -429,7 +429,8 @@ fn french_sixth_and_seventh_blind_sets_the_rules_were_generalised_on() {
     // 2 × 160 posts written blind in session 5 with wording not quoted in PROVENANCE.md (status
     // tickets, translated Statuspage wording, NOC and community-manager voices); read blind at
     // 54.4 % and 50.0 % by the rules of session 4, then used to widen the French families
-    // (91.2 % each), and again in session 6 (97.5 % and 96.9 %, no false resolved).
+    // (91.2 % each), and again in session 6 (97.5 % and 96.9 %, no false resolved) and session 7
+    // (98.1 % and 96.9 %).
     for (name, false_resolved) in [("fr_dev6.jsonl", 0.01), ("fr_dev7.jsonl", 0.01)] {
         let r = report(
             &format!("French blind development set {name}"),
@@ -441,9 +442,24 @@ fn french_sixth_and_seventh_blind_sets_the_rules_were_generalised_on() {
 }
 
 #[test]
+fn french_eighth_blind_set_the_rules_were_generalised_on() {
+    // 160 posts written blind in session 7 in new voices (datacentre / colocation operators, CDN,
+    // managed DNS, public-sector IT, banks) and forms (« MAJ » updates, replies to customers, forum
+    // and LinkedIn-style posts, SMS notices, French translated word for word from English); read
+    // blind at 68.8 % by the rules of session 6, then used to widen the French families (98.8 %,
+    // no false resolved).
+    let r = report(
+        "French eighth blind set (development)",
+        &labels("fr_dev8.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.97, 0.01);
+}
+
+#[test]
 fn restored_and_affected_shares_in_held_out_posts() {
     // Percentages on posts the rules were not written on, every held-out set of a language
-    // together, aggregate only: session 6's figures as floors (precision stays high, recall is
+    // together, aggregate only: session 7's figures as floors (precision stays high, recall is
     // where unseen wording shows).
     let mut french = labels("fr_test.jsonl");
     french.extend(labels("fr_test2.jsonl"));
@@ -455,8 +471,8 @@ fn restored_and_affected_shares_in_held_out_posts() {
             "French held-out sets, percentages",
             french,
             None,
-            0.64,
-            0.60,
+            0.66,
+            0.65,
         ),
         (
             "English social held-out sets, percentages",
