@@ -149,8 +149,8 @@ fn well_labelled_providers_phases_are_read_from_the_prose() {
 
 #[test]
 fn well_labelled_providers_dev_half_the_rules_were_tuned_on() {
-    // The dev half: its misses are read when English rules are written (90.6 % along the incident
-    // after session 5, a training score; most remaining misses are labels that do not fit the prose).
+    // The dev half: its misses are read when English rules are written (90.8 % along the incident
+    // after session 7, a training score; most remaining misses are labels that do not fit the prose).
     let (dev, _): (Vec<Labelled>, Vec<Labelled>) =
         well_labelled().into_iter().partition(in_dev_half);
     assert_eq!(dev.len(), 1165);
@@ -160,7 +160,7 @@ fn well_labelled_providers_dev_half_the_rules_were_tuned_on() {
         Some("en"),
     );
     assert!(
-        r.carried_accuracy() >= 0.90,
+        r.carried_accuracy() >= 0.905,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -287,7 +287,8 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
 fn a_hand_labelled_sample_of_well_labelled_providers() {
     // 180 DigitalOcean and Oracle Cloud updates labelled from their text alone, blind to the
     // rules and to the provider's word (which agrees with these labels on 84.4 % of them); the
-    // rules agree with them on 87.8 %. Only the misses of its dev-half incidents are printed.
+    // rules agree with them on 91.1 % after session 7 (88.3 % before). Only the misses of its
+    // dev-half incidents are printed.
     let all = labels("statuspage_handlabelled.jsonl");
     let r = evaluate(&rules_on_disk(), &all, Some("en"));
     println!("== DigitalOcean and Oracle Cloud, hand-labelled sample\n{r}");
@@ -305,7 +306,25 @@ fn a_hand_labelled_sample_of_well_labelled_providers() {
             m.text.replace(char::is_whitespace, " ")
         );
     }
-    assert_floors(&r, 0.87, 0.01);
+    assert_floors(&r, 0.90, 0.01);
+}
+
+#[test]
+fn a_second_hand_labelled_sample_from_the_dev_half() {
+    // 200 DigitalOcean, Oracle Cloud and DatoCMS updates of the dev-half incidents (120 / 50 / 30),
+    // labelled from their text alone, blind to the rules and to the provider's word (which agrees
+    // with these labels on 79.0 % of them, recovering counted as monitoring); the rules read them
+    // at 79.5 % blind and at 85.0 % after session 7 tuned on their misses. Every incident is in the
+    // dev half, so every miss is printed. See PROVENANCE.md.
+    let all = labels("statuspage_handlabelled_dev2.jsonl");
+    assert_eq!(all.len(), 200);
+    assert!(all.iter().all(in_dev_half));
+    let r = report(
+        "DigitalOcean, Oracle Cloud and DatoCMS, second hand-labelled sample (dev half)",
+        &all,
+        Some("en"),
+    );
+    assert_floors(&r, 0.835, 0.01);
 }
 
 #[test]
