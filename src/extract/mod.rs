@@ -64,8 +64,8 @@ struct Pack {
 struct Scratch {
     /// The post, ASCII-lowercased (same length, same offsets).
     lower: Vec<u8>,
-    /// One bit per regex of the pack: may it match the post?
-    marks: Vec<u64>,
+    /// Which regexes of the pack may match the post.
+    marks: prefilter::Marks,
     /// Each regex's superset lazy DFA cache, once it was a candidate on this thread.
     caches: Vec<Option<regex_automata::hybrid::dfa::Cache>>,
 }
@@ -85,11 +85,10 @@ impl Pack {
             }
         }
         let prefilter = Prefilter::new(&patterns)?;
-        let words = prefilter.mark_words();
-        let caches = prefilter.caches().len();
+        let (marks, caches) = (prefilter.marks(), prefilter.caches().len());
         let scratch: ScratchPool = Pool::new(Box::new(move || Scratch {
             lower: Vec::new(),
-            marks: vec![0; words],
+            marks: marks.clone(),
             caches: (0..caches).map(|_| None).collect(),
         }));
         let bounded = owners
@@ -119,10 +118,9 @@ impl Pack {
         lower.clear();
         lower.extend_from_slice(text.as_bytes());
         lower.make_ascii_lowercase();
-        marks.fill(0);
         self.prefilter.mark(lower, marks);
         let mut out = Vec::new();
-        for (w, &bits) in marks.iter().enumerate() {
+        for (w, &bits) in marks.bits.iter().enumerate() {
             let mut bits = bits;
             while bits != 0 {
                 let pi = w * 64 + bits.trailing_zeros() as usize;

@@ -39,15 +39,30 @@ const MAX_COVER: usize = 250;
 pub(crate) struct Prefilter {
     /// Every literal of every cover, on ASCII-lowercased text; overlapping matches.
     ac: AhoCorasick,
-    /// For literal `i`, the patterns whose cover holds it: `owners[starts[i]..starts[i + 1]]`.
+    /// For literal `i`, the (branch, cover of the branch) holding it:
+    /// `owners[starts[i]..starts[i + 1]]`.
     starts: Vec<u32>,
-    owners: Vec<u32>,
+    owners: Vec<(u32, u8)>,
+    /// For each branch (a pattern, or one alternative of a pattern's top-level alternation): its
+    /// pattern, and the mask of its covers, all of which must occur for it to be a candidate.
+    branches: Vec<(u32, u8)>,
     /// Patterns without a cover (no literal every match must contain): candidates on every post.
     always: Vec<usize>,
     patterns: usize,
     /// Each pattern's superset as a lazy DFA over lowercased bytes: run on a candidate, it tells
     /// whether the pattern may match at all, and where its last match may end.
     dfas: Vec<DFA>,
+}
+
+/// Per post: which covers of which branches occurred, and the patterns found candidates.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Marks {
+    /// One bit per pattern: a candidate.
+    pub bits: Vec<u64>,
+    /// For each branch, the covers seen so far (zero between posts).
+    covers: Vec<u8>,
+    /// The branches whose entry of `covers` this post set.
+    touched: Vec<u32>,
 }
 
 /// What the prefilter holds (see [`super::Extractor::prefilter_health`]).
@@ -91,7 +106,8 @@ impl Prefilter {
     pub(crate) fn new(patterns: &[&str]) -> Result<Prefilter, RulesError> {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
-        let mut by_literal: Vec<Vec<u32>> = Vec::new();
+        let mut by_literal: Vec<Vec<(u32, u8)>> = Vec::new();
+        let mut branches: Vec<(u32, u8)> = Vec::new();
         let mut always = Vec::new();
         let mut dfas = Vec::new();
         for (pi, pattern) in patterns.iter().enumerate() {
@@ -105,18 +121,28 @@ impl Prefilter {
                     .build(&hir.to_string())
                     .map_err(|e| RulesError::Set(e.to_string()))?,
             );
-            let Some(lits) = cover(&hir) else {
+            let Some(alternatives) = alternatives(&hir)
+                .iter()
+                .map(required)
+                .collect::<Option<Vec<_>>>()
+            else {
                 always.push(pi);
                 continue;
             };
-            for lit in lits {
-                let li = *index.entry(lit.clone()).or_insert_with(|| {
-                    literals.push(lit);
-                    by_literal.push(Vec::new());
-                    literals.len() - 1
-                });
-                if by_literal[li].last() != Some(&(pi as u32)) {
-                    by_literal[li].push(pi as u32);
+            for covers in alternatives {
+                let b = branches.len() as u32;
+                branches.push((pi as u32, (1u8 << covers.len()) - 1));
+                for (ci, lits) in covers.into_iter().enumerate() {
+                    for lit in lits {
+                        let li = *index.entry(lit.clone()).or_insert_with(|| {
+                            literals.push(lit);
+                            by_literal.push(Vec::new());
+                            literals.len() - 1
+                        });
+                        if by_literal[li].last() != Some(&(b, ci as u8)) {
+                            by_literal[li].push((b, ci as u8));
+                        }
+                    }
                 }
             }
         }
@@ -134,6 +160,7 @@ impl Prefilter {
             ac,
             starts,
             owners,
+            branches,
             always,
             patterns: patterns.len(),
             dfas,
@@ -183,34 +210,55 @@ impl Prefilter {
         last
     }
 
-    /// Marks in `marks` (one bit per pattern, all clear on entry) every pattern that may match
-    /// the post whose ASCII-lowercased bytes are `lower`.
-    pub(crate) fn mark(&self, lower: &[u8], marks: &mut [u64]) {
+    /// Buffers for [`Prefilter::mark`].
+    pub(crate) fn marks(&self) -> Marks {
+        Marks {
+            bits: vec![0; self.patterns.div_ceil(64)],
+            covers: vec![0; self.branches.len()],
+            touched: Vec::new(),
+        }
+    }
+
+    /// Sets in `marks.bits` (cleared here) every pattern that may match the post whose
+    /// ASCII-lowercased bytes are `lower`: those with a branch all of whose covers occur.
+    pub(crate) fn mark(&self, lower: &[u8], marks: &mut Marks) {
+        let Marks {
+            bits,
+            covers,
+            touched,
+        } = marks;
+        bits.fill(0);
+        let mut set = |pi: usize| bits[pi / 64] |= 1 << (pi % 64);
         // "ſ" and "K" (UTF-8 C5 BF, E2 84 AA), which the covers leave out: every regex may match.
         if lower.windows(2).any(|w| w == [0xC5, 0xBF])
             || lower.windows(3).any(|w| w == [0xE2, 0x84, 0xAA])
         {
-            for pi in 0..self.patterns {
-                marks[pi / 64] |= 1 << (pi % 64);
-            }
+            (0..self.patterns).for_each(set);
             return;
         }
-        for &pi in &self.always {
-            marks[pi / 64] |= 1 << (pi % 64);
+        self.always.iter().copied().for_each(&mut set);
+        // Reset again here, in case a previous post was interrupted by a panic.
+        for b in touched.drain(..) {
+            covers[b as usize] = 0;
         }
         for m in self.ac.find_overlapping_iter(lower) {
             let li = m.pattern().as_usize();
             let (a, b) = (self.starts[li] as usize, self.starts[li + 1] as usize);
-            for &pi in &self.owners[a..b] {
-                let pi = pi as usize;
-                marks[pi / 64] |= 1 << (pi % 64);
+            for &(branch, ci) in &self.owners[a..b] {
+                let c = &mut covers[branch as usize];
+                if *c == 0 {
+                    touched.push(branch);
+                }
+                *c |= 1 << ci;
             }
         }
-    }
-
-    /// Words of `marks` needed for this prefilter's patterns.
-    pub(crate) fn mark_words(&self) -> usize {
-        self.patterns.div_ceil(64)
+        for b in touched.drain(..) {
+            let (pi, full) = self.branches[b as usize];
+            if covers[b as usize] == full {
+                set(pi as usize);
+            }
+            covers[b as usize] = 0;
+        }
     }
 
     pub(crate) fn literals(&self) -> usize {
@@ -219,7 +267,8 @@ impl Prefilter {
 
     pub(crate) fn memory(&self) -> usize {
         self.ac.memory_usage()
-            + 4 * (self.starts.len() + self.owners.len())
+            + 4 * self.starts.len()
+            + 8 * (self.owners.len() + self.branches.len())
             + self.dfas.iter().map(DFA::memory_usage).sum::<usize>()
     }
 
@@ -227,6 +276,44 @@ impl Prefilter {
     pub(crate) fn uncovered(&self) -> &[usize] {
         &self.always
     }
+}
+
+/// The alternatives of a pattern's top-level alternation (the pattern itself if it is none): a
+/// pattern matches where one of them does.
+fn alternatives(h: &Hir) -> Vec<Hir> {
+    match h.kind() {
+        HirKind::Alternation(xs) => xs.clone(),
+        _ => vec![h.clone()],
+    }
+}
+
+/// Up to three covers of `h`, each of which every match of `h` holds a literal of: the best
+/// cover of each part of a concatenation (`(?:we|we're)\s+…investigating` needs a subject and
+/// `investigat`), the best cover of `h` otherwise. `None` without any cover.
+fn required(h: &Hir) -> Option<Vec<Vec<Vec<u8>>>> {
+    /// A cover worth requiring besides a better one: at most this expected rate per byte.
+    const USEFUL: f64 = 0.02;
+    let HirKind::Concat(xs) = h.kind() else {
+        return cover(h).map(|c| vec![c]);
+    };
+    let mut parts: Vec<(f64, Vec<Vec<u8>>)> = xs
+        .iter()
+        .filter_map(cover)
+        .map(|c| (score(&c), c))
+        .collect();
+    parts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let best = cover(h)?;
+    let best_score = score(&best);
+    let mut out = vec![best];
+    for (sc, c) in parts {
+        if out.len() == 3 || sc > USEFUL.max(best_score) {
+            break;
+        }
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    Some(out)
 }
 
 /// The literals of a cover of `h`: every match of `h` contains one of them. `None` when no
@@ -494,15 +581,26 @@ mod tests {
     fn the_prefilter_lets_through_the_patterns_whose_literals_occur() {
         let p = Prefilter::new(&[r"\binvestigating\b", r"\bresolved\b", r"\d+\s*%"]).unwrap();
         let marked = |text: &str| {
-            let mut marks = vec![0u64; p.mark_words()];
+            let mut marks = p.marks();
             p.mark(text.to_ascii_lowercase().as_bytes(), &mut marks);
             (0..3)
-                .filter(|i| marks[0] & (1 << i) != 0)
+                .filter(|i| marks.bits[0] & (1 << i) != 0)
                 .collect::<Vec<_>>()
         };
         assert_eq!(marked("We are INVESTIGATING."), [0]);
         assert_eq!(marked("Resolved: 100 % back."), [1, 2]);
         assert_eq!(marked("unresolvedinvestigating"), [0, 1]);
+        // Every part of a concatenation brings a literal the post must hold.
+        let p = Prefilter::new(&[r"\b(?:we|they)\s+(?:\w+\s+){0,3}restored\s+(?:service|access)"])
+            .unwrap();
+        let mut marks = p.marks();
+        let mut reads = |text: &str| {
+            p.mark(text.as_bytes(), &mut marks);
+            marks.bits[0] & 1 == 1
+        };
+        assert!(reads("we have now restored service"));
+        assert!(!reads("we restored it"));
+        assert!(!reads("restoring service"));
         assert!(marked("Nothing to see.").is_empty());
     }
 
