@@ -342,18 +342,22 @@ fn french_second_held_out_set_the_rules_were_not_written_on() {
 #[test]
 fn english_social_posts_dev_half() {
     // Free-form English posts (X, Mastodon, Bluesky, Discord, founders' threads), written blind
-    // to the rules; odd ids. Its misses are read when English rules are written (93.8 % after session 4).
+    // to the rules; odd ids. Its misses are read when English rules are written (93.8 % after session 4,
+    // 94.7 % after session 7).
     let r = report(
         "English social posts, dev half",
         &labels("en_social_dev.jsonl"),
         None,
     );
-    assert_floors(&r, 0.91, 0.02);
+    assert_floors(&r, 0.93, 0.02);
 }
 
 #[test]
 fn english_social_posts_held_out_half() {
     // Even ids: aggregate only, never its texts or its misses.
+    // Session 7 (branch en-round5): the rules read 2 false "resolved" of 63 (3.2 %), over this
+    // floor; it was left as it is (never lowered) for the main session to decide, see
+    // docs/extraction.md §3 "Session 7: English social round 5".
     let r = held_out(
         "English social posts, held-out half",
         &labels("en_social_test.jsonl"),
@@ -384,24 +388,26 @@ fn french_third_held_out_set_the_rules_were_not_written_on() {
 #[test]
 fn english_social_posts_second_dev_set() {
     // 160 free-form English posts written blind in session 4 (read blind at 50.6 %); its misses
-    // are read when English rules are written (93.8 % after session 4).
+    // are read when English rules are written (93.8 % after session 4, 98.1 % after session 7).
     let r = report(
         "English social posts, second dev set",
         &labels("en_social_dev2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.94, 0.02);
+    assert_floors(&r, 0.97, 0.02);
 }
 
 #[test]
 fn english_social_posts_second_held_out_set() {
-    // Written blind in session 4 alongside en_social_dev2 and kept held out: aggregate only.
+    // Written blind in session 4 alongside en_social_dev2 and kept held out: aggregate only
+    // (61.9 % after session 6, 66.2 % after session 7). Session 7's rules read 5 false "resolved"
+    // of 136 (3.7 %), over this floor; left as it is (never lowered), see docs/extraction.md §3.
     let r = held_out(
         "English social posts, second held-out set",
         &labels("en_social_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.61, 0.035);
+    assert_floors(&r, 0.65, 0.035);
 }
 
 #[test]
@@ -420,27 +426,41 @@ fn french_fifth_blind_set_the_rules_were_generalised_on() {
 #[test]
 fn english_social_posts_third_dev_set() {
     // 160 longer, mixed English posts written blind in session 4 (read blind at 51.9 % by the
-    // rules of the first tuning round, 96.2 % after the second); its misses are read when English
-    // rules are written.
+    // rules of the first tuning round, 96.2 % after the second, 98.8 % after session 7); its misses
+    // are read when English rules are written.
     let r = report(
         "English social posts, third dev set",
         &labels("en_social_dev3.jsonl"),
         None,
     );
-    assert_floors(&r, 0.96, 0.01);
+    assert_floors(&r, 0.975, 0.01);
 }
 
 #[test]
 fn english_social_posts_fourth_dev_set() {
     // 160 posts written blind in session 6 with wording not quoted in PROVENANCE.md, read blind at
-    // 40.6 % (resolved recall 19 %) by the rules of session 5, 91.9 % after one tuning round; its
-    // misses are read when English rules are written.
+    // 40.6 % (resolved recall 19 %) by the rules of session 5, 91.9 % after one tuning round, 96.2 %
+    // after session 7; its misses are read when English rules are written.
     let r = report(
         "English social posts, fourth dev set",
         &labels("en_social_dev4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.91, 0.01);
+    assert_floors(&r, 0.95, 0.01);
+}
+
+#[test]
+fn english_social_posts_fifth_dev_set() {
+    // 160 posts written blind in session 7 (incident threads by one provider, non-native,
+    // Australian and British voices, forum / Discord / SMS / LinkedIn posts), read blind at 58.1 %
+    // (resolved recall 30 %) by the rules of session 6, 96.2 % after one tuning round; its misses
+    // are read when English rules are written.
+    let r = report(
+        "English social posts, fifth dev set",
+        &labels("en_social_dev5.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.95, 0.01);
 }
 
 #[test]
@@ -498,7 +518,7 @@ fn restored_and_affected_shares_in_held_out_posts() {
             english,
             Some("en"),
             0.50,
-            0.47,
+            0.55,
         ),
     ] {
         let r = held_out(title, &set, lang);
