@@ -433,7 +433,7 @@ fn english_social_posts_third_dev_set() {
         &labels("en_social_dev3.jsonl"),
         None,
     );
-    assert_floors(&r, 0.975, 0.01);
+    assert_floors(&r, 0.96, 0.01);
 }
 
 #[test]
@@ -446,21 +446,23 @@ fn english_social_posts_fourth_dev_set() {
         &labels("en_social_dev4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.95, 0.01);
+    assert_floors(&r, 0.94, 0.01);
 }
 
 #[test]
 fn english_social_posts_fifth_dev_set() {
     // 160 posts written blind in session 7 (incident threads by one provider, non-native,
     // Australian and British voices, forum / Discord / SMS / LinkedIn posts), read blind at 58.1 %
-    // (resolved recall 30 %) by the rules of session 6, 96.2 % after one tuning round; its misses
-    // are read when English rules are written.
+    // (resolved recall 30 %) by the rules of session 6, 96.2 % after one tuning round, 83.1 % once
+    // that round's three new "it's over" rules were dropped (they read this set's closings but
+    // added two false "resolved" on the held-out sets, docs/extraction.md §3); its misses are
+    // read when English rules are written.
     let r = report(
         "English social posts, fifth dev set",
         &labels("en_social_dev5.jsonl"),
         None,
     );
-    assert_floors(&r, 0.95, 0.01);
+    assert_floors(&r, 0.82, 0.01);
 }
 
 #[test]
