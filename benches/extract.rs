@@ -1,6 +1,7 @@
 //! Extraction throughput: the full rule packs over real status-update text (rules alone), the
 //! French pack over the labelled French posts, and feed parsing plus rules over real feed
-//! documents (what `statustrail extract` does).
+//! documents (what `statustrail extract` does); and posts the rules have never read
+//! (`rules_on_new_posts`), which is what a worker reads.
 //! Run: `cargo bench --bench extract`. Figures are recorded in docs/perf.md.
 
 use std::path::Path;
@@ -132,6 +133,63 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    g.finish();
+
+    // Posts the rules have never read: what a worker meets. A fresh extractor reads the first
+    // half of a labelled corpus (not timed), then the second half is timed. The benchmarks above
+    // read the same posts again and again, which lazy automata remember.
+    let new_posts = |files: &[&str]| -> (Vec<String>, Vec<String>) {
+        let mut all: Vec<String> = files
+            .iter()
+            .flat_map(|f| statustrail::extract::eval::read_labels(&dir.join(f)).expect("labels"))
+            .map(|l| l.text)
+            .collect();
+        let second = all.split_off(all.len() / 2);
+        (all, second)
+    };
+    let mut g = c.benchmark_group("rules_on_new_posts");
+    g.sample_size(10);
+    for (name, files, ctx) in [
+        (
+            "statuspage_updates_english",
+            &["statuspage_labels.jsonl"][..],
+            &en,
+        ),
+        (
+            "french_posts",
+            &[
+                "fr_dev2.jsonl",
+                "fr_dev5.jsonl",
+                "fr_dev6.jsonl",
+                "fr_dev7.jsonl",
+                "fr_dev8.jsonl",
+            ][..],
+            &fr,
+        ),
+    ] {
+        let (first, second) = new_posts(files);
+        let second_bytes: usize = second.iter().map(String::len).sum();
+        eprintln!("{name}: {} posts, {second_bytes} bytes timed", second.len());
+        g.throughput(Throughput::Bytes(second_bytes as u64));
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    let fresh = Extractor::bundled().unwrap();
+                    for p in &first {
+                        fresh.extract(p, ctx);
+                    }
+                    fresh
+                },
+                |fresh| {
+                    second
+                        .iter()
+                        .map(|p| fresh.extract(p, ctx).len())
+                        .sum::<usize>()
+                },
+                criterion::BatchSize::PerIteration,
+            )
+        });
+    }
     g.finish();
 }
 

@@ -1,10 +1,11 @@
 //! Extraction: reads rules from `patterns/` and turns a post's plain text into [`Statement`]s —
 //! phases, restored or affected percentages — each with the time the text mentions for it.
 //!
-//! All rules of all packs are compiled once into prefilter sets per language (lazy DFAs over
-//! every rule's widened regex): a post is scanned once by them, and only the rules whose regexes
-//! matched are run again for their positions and captures — and only up to where the set saw
-//! their last match end. The rule language is described in [`rules`] and in `docs/extraction.md`.
+//! All rules of all packs are compiled once, with one prefilter per language ([`prefilter`]): a
+//! post is scanned once for the literals every rule regex needs, the candidates' widened patterns
+//! confirm them, and only then are the rules' own regexes run for their positions and captures —
+//! and only up to where the widened pattern saw their last match end. The rule language is
+//! described in [`rules`] and in `docs/extraction.md`.
 
 use std::path::Path;
 
