@@ -50,8 +50,10 @@ pub(crate) struct Prefilter {
     always: Vec<usize>,
     patterns: usize,
     /// Each pattern's superset as a lazy DFA over lowercased bytes: run on a candidate, it tells
-    /// whether the pattern may match at all, and where its last match may end.
-    dfas: Vec<DFA>,
+    /// whether the pattern may match at all, and where its last match may end. Built when the
+    /// pattern is first a candidate, from `supersets`.
+    dfas: Vec<std::sync::OnceLock<DFA>>,
+    supersets: Vec<String>,
 }
 
 /// Per post: which covers of which branches occurred, and the patterns found candidates.
@@ -109,18 +111,10 @@ impl Prefilter {
         let mut by_literal: Vec<Vec<(u32, u8)>> = Vec::new();
         let mut branches: Vec<(u32, u8)> = Vec::new();
         let mut always = Vec::new();
-        let mut dfas = Vec::new();
+        let mut supersets = Vec::new();
         for (pi, pattern) in patterns.iter().enumerate() {
             let hir = superset(pattern)?;
-            dfas.push(
-                DFA::builder()
-                    // The superset reads bytes, not UTF-8 (see `ascii_superset`).
-                    .syntax(regex_automata::util::syntax::Config::new().utf8(false))
-                    .configure(DFA::config().match_kind(regex_automata::MatchKind::All))
-                    .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
-                    .build(&hir.to_string())
-                    .map_err(|e| RulesError::Set(e.to_string()))?,
-            );
+            supersets.push(hir.to_string());
             let Some(alternatives) = alternatives(&hir)
                 .iter()
                 .map(required)
@@ -163,7 +157,26 @@ impl Prefilter {
             branches,
             always,
             patterns: patterns.len(),
-            dfas,
+            dfas: supersets.iter().map(|_| Default::default()).collect(),
+            supersets,
+        })
+    }
+
+    /// Pattern `pi`'s lazy DFA, built on first use.
+    fn dfa(&self, pi: usize) -> &DFA {
+        self.dfas[pi].get_or_init(|| {
+            DFA::builder()
+                // The superset reads bytes, not UTF-8 (see `ascii_superset`).
+                .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+                .configure(DFA::config().match_kind(regex_automata::MatchKind::All))
+                .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+                .build(&self.supersets[pi])
+                .unwrap_or_else(|e| {
+                    // Built from a parsed pattern, so only a size limit can fail: the pattern
+                    // is then a candidate wherever its literals occur.
+                    tracing::error!(pattern = %self.supersets[pi], error = %e, "prefilter pattern not built");
+                    DFA::always_match().expect("a DFA that matches everywhere")
+                })
         })
     }
 
@@ -182,7 +195,7 @@ impl Prefilter {
         caches: &mut [Option<Cache>],
         lower: &[u8],
     ) -> Option<usize> {
-        let dfa = &self.dfas[pi];
+        let dfa = self.dfa(pi);
         let cache = caches[pi].get_or_insert_with(|| dfa.create_cache());
         let Ok(mut sid) = dfa.start_state_forward(cache, &Input::new(lower)) else {
             return Some(lower.len());
@@ -269,7 +282,11 @@ impl Prefilter {
         self.ac.memory_usage()
             + 4 * self.starts.len()
             + 8 * (self.owners.len() + self.branches.len())
-            + self.dfas.iter().map(DFA::memory_usage).sum::<usize>()
+            + self
+                .dfas
+                .iter()
+                .filter_map(|d| d.get().map(DFA::memory_usage))
+                .sum::<usize>()
     }
 
     /// Patterns without a cover.

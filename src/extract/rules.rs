@@ -139,7 +139,7 @@ pub struct Rule {
     pub weak: bool,
     /// Phases announced earlier in the post that a match of this rule takes back.
     pub lowers: Vec<Phase>,
-    pub regexes: Vec<Regex>,
+    pub regexes: Vec<RuleRegex>,
     /// The rule's guards looked for in the clause before the match, as one regex: the
     /// alternation of every guard it names (one search per match, not one per guard).
     pub unless: Option<Regex>,
@@ -253,11 +253,11 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         let regexes = raw
             .regex
             .iter()
-            .map(|r| build(&expand(r, &file.define)?))
+            .map(|r| RuleRegex::new(&expand(r, &file.define)?))
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
-        for re in &regexes {
-            let names: Vec<&str> = re.capture_names().flatten().collect();
+        for (re, names) in &regexes {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let ok = match yields {
                 RuleYield::Restored | RuleYield::Affected => {
                     names.contains(&"pct")
@@ -311,7 +311,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             priority: raw.priority,
             weak: raw.weak,
             lowers,
-            regexes,
+            regexes: regexes.into_iter().map(|(re, _)| re).collect(),
             unless,
             unless_after,
             unless_inside,
@@ -361,10 +361,86 @@ fn expand(pattern: &str, define: &BTreeMap<String, String>) -> Result<String, St
     go(pattern, define, 0)
 }
 
+/// A rule's regex, checked when its file is loaded and compiled when first used: compiling every
+/// regex of every rule is most of the start-up time, and a short run needs few of them. Clones
+/// share the compiled regex.
+#[derive(Clone)]
+pub struct RuleRegex {
+    /// The pattern as compiled (`'` already widened to `['’]`).
+    source: std::sync::Arc<str>,
+    compiled: std::sync::Arc<std::sync::OnceLock<Regex>>,
+}
+
+impl RuleRegex {
+    /// Checks the pattern's syntax, and returns it with its capture group names.
+    fn new(pattern: &str) -> Result<(RuleRegex, Vec<String>), String> {
+        let source = widen_quotes(pattern);
+        let hir = regex_syntax::ParserBuilder::new()
+            .case_insensitive(true)
+            .build()
+            .parse(&source)
+            .map_err(|e| e.to_string())?;
+        fn names(h: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
+            use regex_syntax::hir::HirKind;
+            match h.kind() {
+                HirKind::Capture(c) => {
+                    out.extend(c.name.as_deref().map(str::to_string));
+                    names(&c.sub, out);
+                }
+                HirKind::Repetition(r) => names(&r.sub, out),
+                HirKind::Concat(xs) | HirKind::Alternation(xs) => {
+                    xs.iter().for_each(|x| names(x, out))
+                }
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        names(&hir, &mut found);
+        let re = RuleRegex {
+            source: source.into(),
+            compiled: Default::default(),
+        };
+        Ok((re, found))
+    }
+
+    /// The pattern, without compiling it.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+impl std::ops::Deref for RuleRegex {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            compile(&self.source).unwrap_or_else(|e| {
+                // The syntax was checked at load time: only a size limit can fail here.
+                tracing::error!(pattern = %self.source, error = %e, "rule regex not compiled: it never matches");
+                Regex::new(r"[^\s\S]").expect("an empty class")
+            })
+        })
+    }
+}
+
+impl std::fmt::Debug for RuleRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RuleRegex").field(&self.source).finish()
+    }
+}
+
+/// `'` in a rule also matches the typographic ’.
+fn widen_quotes(pattern: &str) -> String {
+    pattern.replace('\'', "['’]")
+}
+
 /// Rules are case-insensitive and Unicode-aware; `'` in a rule also matches the typographic ’.
 fn build(pattern: &str) -> Result<Regex, String> {
-    let pattern = pattern.replace('\'', "['’]");
-    regex::RegexBuilder::new(&pattern)
+    compile(&widen_quotes(pattern))
+}
+
+fn compile(pattern: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(pattern)
         .case_insensitive(true)
         .size_limit(1 << 22)
         // Room for the lazy DFA of a rule with Unicode classes in bounded repetitions: with the
