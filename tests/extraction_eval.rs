@@ -330,13 +330,14 @@ fn a_second_hand_labelled_sample_from_the_dev_half() {
 #[test]
 fn french_second_held_out_set_the_rules_were_not_written_on() {
     // A third blind set (other voices and registers: gaming, hospitals, utilities, payment
-    // terminals, casual posts), kept held out like the test half: aggregate only.
+    // terminals, casual posts), kept held out like the test half: aggregate only (83.3 % after
+    // French round 9 of session 7).
     let r = held_out(
         "French second held-out set",
         &labels("fr_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.81, 0.03);
+    assert_floors(&r, 0.82, 0.03);
 }
 
 #[test]
@@ -498,10 +499,27 @@ fn french_eighth_blind_set_the_rules_were_generalised_on() {
 }
 
 #[test]
+fn french_ninth_blind_set_the_rules_were_generalised_on() {
+    // 120 posts written blind in session 7 (French round 9) in new voices (game-server hosts,
+    // e-mail, payment, e-commerce, VoIP, regional ISPs, hospital and university IT, town halls,
+    // start-ups) and forms (threads of one provider's updates, very short posts, English words, a
+    // later sentence correcting an earlier one, questions to customers, « il semblerait que »,
+    // timed lines); read blind at 64.2 % by the rules of French round 8, then used to widen the
+    // French families (90.8 %, no false resolved, once the round's new resolution rules were
+    // dropped: docs/extraction.md §3).
+    let r = report(
+        "French ninth blind set (development)",
+        &labels("fr_dev9.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.89, 0.01);
+}
+
+#[test]
 fn restored_and_affected_shares_in_held_out_posts() {
     // Percentages on posts the rules were not written on, every held-out set of a language
-    // together, aggregate only: session 7's figures as floors (precision stays high, recall is
-    // where unseen wording shows).
+    // together, aggregate only: session 7's figures as floors, French affected recall raised after
+    // French round 9 (68.6 %) (precision stays high, recall is where unseen wording shows).
     let mut french = labels("fr_test.jsonl");
     french.extend(labels("fr_test2.jsonl"));
     french.extend(labels("fr_test3.jsonl"));
@@ -513,7 +531,7 @@ fn restored_and_affected_shares_in_held_out_posts() {
             french,
             None,
             0.66,
-            0.65,
+            0.68,
         ),
         (
             "English social held-out sets, percentages",
