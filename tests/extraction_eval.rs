@@ -401,14 +401,15 @@ fn english_social_posts_second_dev_set() {
 #[test]
 fn english_social_posts_second_held_out_set() {
     // Written blind in session 4 alongside en_social_dev2 and kept held out: aggregate only
-    // (61.9 % after session 6, 66.2 % after session 7). Session 7's rules read 5 false "resolved"
-    // of 136 (3.7 %), over this floor; left as it is (never lowered), see docs/extraction.md §3.
+    // (61.9 % after session 6, 66.2 % after session 7's round 5, 66.9 % after round 6). Round 5 as
+    // first written read 5 false "resolved" of 136 (3.7 %), over this floor; as merged, and after
+    // round 6, 4 of 136 (2.9 %), see docs/extraction.md §3.
     let r = held_out(
         "English social posts, second held-out set",
         &labels("en_social_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.65, 0.035);
+    assert_floors(&r, 0.66, 0.035);
 }
 
 #[test]
@@ -463,7 +464,24 @@ fn english_social_posts_fifth_dev_set() {
         &labels("en_social_dev5.jsonl"),
         None,
     );
-    assert_floors(&r, 0.82, 0.01);
+    assert_floors(&r, 0.83, 0.01);
+}
+
+#[test]
+fn english_social_posts_sixth_dev_set() {
+    // 120 posts written blind in session 7 in voices the earlier English sets covered little
+    // (e-mail / newsletter providers, payment processors, CI/CD, game live ops, campus, hospital and
+    // council IT, airlines, streaming, crypto exchanges) and forms (very short posts, threads,
+    // corrections, questions, time-stamped lines, Indian / Singaporean / Irish English; about 30
+    // posts close to a resolution but not one); read blind at 55.8 % (resolved recall 21 %) by the
+    // rules of session 7's round 5, 87.5 % after round 6 (no false "resolved"); its misses are read
+    // when English rules are written.
+    let r = report(
+        "English social posts, sixth dev set",
+        &labels("en_social_dev6.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.86, 0.01);
 }
 
 #[test]
@@ -537,7 +555,7 @@ fn restored_and_affected_shares_in_held_out_posts() {
             "English social held-out sets, percentages",
             english,
             Some("en"),
-            0.50,
+            0.53,
             0.55,
         ),
     ] {
