@@ -175,6 +175,7 @@ fn bench(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     let fresh = Extractor::bundled().unwrap();
+                    fresh.compile_all();
                     for p in &first {
                         fresh.extract(p, ctx);
                     }

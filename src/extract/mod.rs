@@ -317,6 +317,20 @@ impl Extractor {
         self.packs.iter().map(Pack::health).collect()
     }
 
+    /// Compiles now what is otherwise compiled on first use (every rule regex, every prefilter
+    /// automaton): for a long-running worker that would rather pay at start-up, and for
+    /// measurements of reading that should not include compiling.
+    pub fn compile_all(&self) {
+        for pack in &self.packs {
+            for rule in &pack.rules {
+                for re in &rule.regexes {
+                    let _: &regex::Regex = re;
+                }
+            }
+            pack.prefilter.compile_all();
+        }
+    }
+
     /// Every rule, for checks and listings.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.packs.iter().flat_map(|p| p.rules.iter())

@@ -162,6 +162,13 @@ impl Prefilter {
         })
     }
 
+    /// Builds every pattern's lazy DFA now.
+    pub(crate) fn compile_all(&self) {
+        for pi in 0..self.patterns {
+            self.dfa(pi);
+        }
+    }
+
     /// Pattern `pi`'s lazy DFA, built on first use.
     fn dfa(&self, pi: usize) -> &DFA {
         self.dfas[pi].get_or_init(|| {
