@@ -67,7 +67,6 @@ fn main() {
         tz: chrono_tz::Europe::Paris,
         reference: Utc.with_ymd_and_hms(2026, 11, 17, 12, 0, 0).unwrap(),
     };
-    // One warm-up pass: the lazy DFAs build their states on first sight of the text.
     // Compiled up front: the passes below measure reading, not compiling.
     extractor.compile_all();
     // The first pass reads text the lazy automata have never seen: its second half is the

@@ -50,6 +50,24 @@ fn each_language_reports_what_its_prefilter_holds() {
 }
 
 #[test]
+fn compile_all_builds_up_front_what_is_otherwise_built_on_first_use() {
+    let x = Extractor::bundled().unwrap();
+    x.extract(
+        "We are investigating.",
+        &statustrail::extract::ExtractContext {
+            lang: Some("en".into()),
+            tz: chrono_tz::UTC,
+            reference: chrono::Utc::now(),
+        },
+    );
+    let en = |x: &Extractor| x.prefilter_health()[0].clone();
+    let (some, all) = (en(&x).built, en(&x).patterns);
+    assert!(some > 0 && some < all, "{some} of {all}");
+    x.compile_all();
+    assert_eq!(en(&x).built, all);
+}
+
+#[test]
 fn a_regex_without_a_literal_is_named_and_still_read() {
     let dir = tempfile::tempdir().unwrap();
     write(

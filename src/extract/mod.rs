@@ -86,11 +86,11 @@ impl Pack {
             }
         }
         let prefilter = Prefilter::new(&patterns)?;
-        let (marks, caches) = (prefilter.marks(), prefilter.caches().len());
+        let (marks, caches) = (prefilter.marks(), prefilter.caches());
         let scratch: ScratchPool = Pool::new(Box::new(move || Scratch {
             lower: Vec::new(),
             marks: marks.clone(),
-            caches: (0..caches).map(|_| None).collect(),
+            caches: caches.clone(),
         }));
         let bounded = owners
             .iter()
@@ -159,6 +159,7 @@ impl Pack {
                 .map(|&pi| self.rules[self.owners[pi].0].id.clone())
                 .collect(),
             bytes: self.prefilter.memory(),
+            built: self.prefilter.built(),
         }
     }
 }

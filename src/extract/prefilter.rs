@@ -79,6 +79,9 @@ pub struct PrefilterHealth {
     pub uncovered: Vec<String>,
     /// Memory of the literal automaton.
     pub bytes: usize,
+    /// Regexes whose widened lazy DFA is built so far (each is built when the regex is first a
+    /// candidate, or all at once by `Extractor::compile_all`).
+    pub built: usize,
 }
 
 impl std::fmt::Display for PrefilterHealth {
@@ -289,11 +292,11 @@ impl Prefilter {
         self.ac.memory_usage()
             + 4 * self.starts.len()
             + 8 * (self.owners.len() + self.branches.len())
-            + self
-                .dfas
-                .iter()
-                .filter_map(|d| d.get().map(DFA::memory_usage))
-                .sum::<usize>()
+    }
+
+    /// How many patterns' lazy DFAs are built (on first use, or by `compile_all`).
+    pub(crate) fn built(&self) -> usize {
+        self.dfas.iter().filter(|d| d.get().is_some()).count()
     }
 
     /// Patterns without a cover.
@@ -436,44 +439,18 @@ fn byte_frequency(b: u8) -> f64 {
 /// The pattern's superset as the prefilter reads it: parsed case-insensitively, without word
 /// boundaries or captures, over ASCII-lowercased bytes (see [`ascii_superset`]).
 pub(crate) fn superset(pattern: &str) -> Result<Hir, RulesError> {
-    fn strip(h: &Hir) -> Hir {
-        match h.kind() {
-            HirKind::Look(
-                Look::WordUnicode
-                | Look::WordUnicodeNegate
-                | Look::WordStartUnicode
-                | Look::WordEndUnicode
-                | Look::WordStartHalfUnicode
-                | Look::WordEndHalfUnicode
-                | Look::WordAscii
-                | Look::WordAsciiNegate
-                | Look::WordStartAscii
-                | Look::WordEndAscii
-                | Look::WordStartHalfAscii
-                | Look::WordEndHalfAscii,
-            ) => Hir::empty(),
-            HirKind::Repetition(r) => {
-                let mut r = r.clone();
-                r.sub = Box::new(strip(&r.sub));
-                Hir::repetition(r)
-            }
-            HirKind::Capture(c) => strip(&c.sub),
-            HirKind::Concat(xs) => Hir::concat(xs.iter().map(strip).collect()),
-            HirKind::Alternation(xs) => Hir::alternation(xs.iter().map(strip).collect()),
-            _ => h.clone(),
-        }
-    }
     let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(true)
         .build()
         .parse(pattern)
         .map_err(|e| RulesError::Set(e.to_string()))?;
-    Ok(ascii_superset(&strip(&hir)))
+    Ok(ascii_superset(&hir))
 }
 
 /// The same pattern read byte by byte, where every non-ASCII character is "some non-ASCII bytes":
 /// `r[ée]tabli` becomes `r(?:e|[\x80-\xFF]+)tabli`. A superset of what the rule matches (a
-/// character outside ASCII is one or more bytes of `\x80-\xFF`), over ASCII-lowercased text.
+/// character outside ASCII is one or more bytes of `\x80-\xFF`, and word boundaries and captures
+/// are dropped), over ASCII-lowercased text.
 fn ascii_superset(h: &Hir) -> Hir {
     let high = || {
         Hir::class(Class::Bytes(ClassBytes::new([ClassBytesRange::new(
@@ -490,6 +467,21 @@ fn ascii_superset(h: &Hir) -> Hir {
         })
     };
     match h.kind() {
+        // Word boundaries are dropped: a superset needs none.
+        HirKind::Look(
+            Look::WordUnicode
+            | Look::WordUnicodeNegate
+            | Look::WordStartUnicode
+            | Look::WordEndUnicode
+            | Look::WordStartHalfUnicode
+            | Look::WordEndHalfUnicode
+            | Look::WordAscii
+            | Look::WordAsciiNegate
+            | Look::WordStartAscii
+            | Look::WordEndAscii
+            | Look::WordStartHalfAscii
+            | Look::WordEndHalfAscii,
+        ) => Hir::empty(),
         HirKind::Literal(lit) => {
             let mut parts = Vec::new();
             let mut ascii = Vec::new();
