@@ -109,7 +109,7 @@ impl Pack {
     /// The regexes (indices into `owners`) that may match `text`, in index order, each with the
     /// end of the text its own regex needs to read: those whose literals occur, and whose
     /// superset then matches; no match of the regex can end after its superset's last.
-    fn candidates(&self, text: &str) -> Vec<(usize, usize)> {
+    fn candidates(&self, text: &str) -> Vec<(usize, usize, usize)> {
         let mut scratch = self.scratch.get();
         let Scratch {
             lower,
@@ -126,8 +126,8 @@ impl Pack {
             while bits != 0 {
                 let pi = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                if let Some(end) = self.prefilter.last_end(pi, caches, lower) {
-                    out.push((pi, self.read_to(pi, end, text)));
+                if let Some((start, end)) = self.prefilter.span(pi, caches, lower, marks) {
+                    out.push((pi, start, self.read_to(pi, end, text)));
                 }
             }
         }
@@ -159,6 +159,7 @@ impl Pack {
                 .map(|&pi| self.rules[self.owners[pi].0].id.clone())
                 .collect(),
             bytes: self.prefilter.memory(),
+            anchored: self.prefilter.anchored(),
             built: self.prefilter.built(),
         }
     }
@@ -676,13 +677,16 @@ fn hits(
 ) -> (Vec<Hit>, Vec<TimeMatch>) {
     let mut out = Vec::new();
     let mut times = Vec::new();
-    let matched: Vec<(usize, usize)> = if only.is_some() || exhaustive {
-        (0..pack.owners.len()).map(|pi| (pi, text.len())).collect()
+    let matched: Vec<(usize, usize, usize)> = if only.is_some() || exhaustive {
+        (0..pack.owners.len())
+            .map(|pi| (pi, 0, text.len()))
+            .collect()
     } else {
         pack.candidates(text)
     };
-    for (pi, read_to) in matched {
-        // What the rule's regex reads; offsets in it are offsets in `text`.
+    for (pi, from, read_to) in matched {
+        // What the rule's regex reads, from `from` on (with the text before it as context for
+        // its word boundaries); offsets in it are offsets in `text`.
         let hay = &text[..read_to];
         let (ri, xi) = pack.owners[pi];
         if only.is_some_and(|o| o != ri) {
@@ -713,7 +717,7 @@ fn hits(
                     .is_some_and(|g| g.is_match(&text[end..ce]))
         };
         if rule.yields == RuleYield::Time {
-            for m in re.find_iter(hay) {
+            for m in matches_from(re, hay, from) {
                 if !guarded(m.start(), m.end()) {
                     times.push(TimeMatch {
                         rule: ri,
@@ -727,7 +731,7 @@ fn hits(
         }
         if let RuleYield::Phase(p) = rule.yields {
             // A phase needs only the span: no capture groups to resolve.
-            for m in re.find_iter(hay) {
+            for m in matches_from(re, hay, from) {
                 if !guarded(m.start(), m.end()) {
                     out.push(Hit {
                         rule: ri,
@@ -739,7 +743,7 @@ fn hits(
             }
             continue;
         }
-        for caps in re.captures_iter(hay) {
+        for caps in captures_from(re, hay, from) {
             let m = caps.get(0).expect("group 0");
             if guarded(m.start(), m.end()) {
                 continue;
@@ -783,6 +787,46 @@ fn hits(
     out.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
     times.sort_by_key(|t| (t.start, std::cmp::Reverse(t.end)));
     (out, times)
+}
+
+/// The successive non-overlapping matches of `re` in `hay` that start at `from` or later, as
+/// `find_iter` over `hay` gives them when none starts earlier: `hay` before `from` is read only
+/// as context (a word boundary at `from`).
+fn matches_from<'h>(
+    re: &'h regex::Regex,
+    hay: &'h str,
+    from: usize,
+) -> impl Iterator<Item = regex::Match<'h>> + 'h {
+    let mut at = Some(from);
+    std::iter::from_fn(move || {
+        let m = re.find_at(hay, at?)?;
+        at = next_search(hay, m.start(), m.end());
+        Some(m)
+    })
+}
+
+/// [`matches_from`] with capture groups.
+fn captures_from<'h>(
+    re: &'h regex::Regex,
+    hay: &'h str,
+    from: usize,
+) -> impl Iterator<Item = regex::Captures<'h>> + 'h {
+    let mut at = Some(from);
+    std::iter::from_fn(move || {
+        let caps = re.captures_at(hay, at?)?;
+        let m = caps.get(0).expect("group 0");
+        at = next_search(hay, m.start(), m.end());
+        Some(caps)
+    })
+}
+
+/// Where the search after a match of `start..end` resumes: at its end, or past the next
+/// character after an empty match (`None` at the end of the text).
+fn next_search(hay: &str, start: usize, end: usize) -> Option<usize> {
+    if start < end {
+        return Some(end);
+    }
+    hay[end..].chars().next().map(|c| end + c.len_utf8())
 }
 
 fn extract_with(

@@ -1,7 +1,7 @@
 //! The prefilter: which rules of a pack may match a post, found by one scan for literals.
 //!
 //! Every regex of every rule is widened to a byte pattern read on the ASCII-lowercased post
-//! ([`superset`]: no word boundaries, every character outside ASCII read as "some bytes above
+//! ([`superset`]: no word boundaries, a large class's characters outside ASCII read as "some bytes above
 //! ASCII"), and from that pattern a **cover** is drawn: a few literal strings such that every
 //! match of the pattern contains at least one of them (`investigat`, `tabli`, `%`). One
 //! Aho-Corasick automaton over the literals of every cover reads the post once; a regex is a
@@ -16,7 +16,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
-use regex_automata::Input;
+use regex_automata::{Anchored, Input};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{
     Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look,
@@ -29,6 +29,14 @@ use super::RulesError;
 /// folding): `ſ` (long s) and `K` (Kelvin sign). The covers leave them out; a post holding one
 /// is read by every regex.
 const FOLDS_OUTSIDE_ASCII: [(char, char); 2] = [('\u{17F}', 's'), ('\u{212A}', 'k')];
+
+/// A class with at most this many characters outside ASCII is widened to those characters'
+/// bytes; a larger one to any run of bytes above ASCII.
+const SPELLED_OUT: usize = 8;
+
+/// A pattern's start literals are used when they occur at most this often per byte of text (by
+/// [`score`]): `nous ` or `incident` anchor it, a lone `s` does not.
+const START_USEFUL: f64 = 0.01;
 
 /// At most this many literals in one pattern's cover: a cover of thousands of spellings (a
 /// cross product of alternations) is no cheaper to scan for than a shorter, commoner literal.
@@ -48,6 +56,12 @@ pub(crate) struct Prefilter {
     branches: Vec<(u32, u8)>,
     /// Patterns without a cover (no literal every match must contain): candidates on every post.
     always: Vec<usize>,
+    /// For literal `i`, the patterns every match of which starts with one of their start
+    /// literals, `i` among them: `starters[starter_starts[i]..starter_starts[i + 1]]`.
+    starter_starts: Vec<u32>,
+    starters: Vec<u32>,
+    /// Per pattern: does every match start with one of its start literals?
+    anchored: Vec<bool>,
     patterns: usize,
     /// Each pattern's superset as a lazy DFA over lowercased bytes: run on a candidate, it tells
     /// whether the pattern may match at all, and where its last match may end. Built when the
@@ -65,6 +79,11 @@ pub(crate) struct Marks {
     covers: Vec<u8>,
     /// The branches whose entry of `covers` this post set.
     touched: Vec<u32>,
+    /// (pattern, offset) of every occurrence of an anchored pattern's start literal, sorted.
+    starts: Vec<(u32, u32)>,
+    /// The post holds a character outside ASCII that folds onto an ASCII letter: every pattern
+    /// is a candidate, and none may rely on its start literals.
+    every: bool,
 }
 
 /// What the prefilter holds (see [`super::Extractor::prefilter_health`]).
@@ -79,6 +98,8 @@ pub struct PrefilterHealth {
     pub uncovered: Vec<String>,
     /// Memory of the literal automaton.
     pub bytes: usize,
+    /// Regexes read only from where one of their start literals occurs.
+    pub anchored: usize,
     /// Regexes whose widened lazy DFA is built so far (each is built when the regex is first a
     /// candidate, or all at once by `Extractor::compile_all`).
     pub built: usize,
@@ -88,12 +109,14 @@ impl std::fmt::Display for PrefilterHealth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "prefilter {}: {} regexes anchored by {} literals ({:.0} KB), {} read on every post",
+            "prefilter {}: {} regexes anchored by {} literals ({:.0} KB), {} read on every post, \
+             {} read only from their start literals",
             self.lang,
             self.patterns,
             self.literals,
             self.bytes as f64 / 1e3,
-            self.uncovered.len()
+            self.uncovered.len(),
+            self.anchored
         )?;
         if !self.uncovered.is_empty() {
             write!(
@@ -115,9 +138,28 @@ impl Prefilter {
         let mut branches: Vec<(u32, u8)> = Vec::new();
         let mut always = Vec::new();
         let mut supersets = Vec::new();
+        let mut starting: Vec<Vec<u32>> = Vec::new();
+        let mut anchored = vec![false; patterns.len()];
+        // The index of a literal, added to the automaton's if new.
+        let mut literal =
+            |lit: Vec<u8>, by_literal: &mut Vec<Vec<(u32, u8)>>, starting: &mut Vec<Vec<u32>>| {
+                *index.entry(lit.clone()).or_insert_with(|| {
+                    literals.push(lit);
+                    by_literal.push(Vec::new());
+                    starting.push(Vec::new());
+                    literals.len() - 1
+                })
+            };
         for (pi, pattern) in patterns.iter().enumerate() {
             let hir = superset(pattern)?;
             supersets.push(hir.to_string());
+            if let Some(lits) = starts(&hir).filter(|l| score(l) <= START_USEFUL) {
+                anchored[pi] = true;
+                for lit in lits {
+                    let li = literal(lit, &mut by_literal, &mut starting);
+                    starting[li].push(pi as u32);
+                }
+            }
             let Some(alternatives) = alternatives(&hir)
                 .iter()
                 .map(required)
@@ -131,11 +173,7 @@ impl Prefilter {
                 branches.push((pi as u32, (1u8 << covers.len()) - 1));
                 for (ci, lits) in covers.into_iter().enumerate() {
                     for lit in lits {
-                        let li = *index.entry(lit.clone()).or_insert_with(|| {
-                            literals.push(lit);
-                            by_literal.push(Vec::new());
-                            literals.len() - 1
-                        });
+                        let li = literal(lit, &mut by_literal, &mut starting);
                         if by_literal[li].last() != Some(&(b, ci as u8)) {
                             by_literal[li].push((b, ci as u8));
                         }
@@ -153,12 +191,21 @@ impl Prefilter {
             owners.extend(o);
             starts.push(owners.len() as u32);
         }
+        let mut starter_starts = vec![0u32];
+        let mut starters = Vec::new();
+        for s in starting {
+            starters.extend(s);
+            starter_starts.push(starters.len() as u32);
+        }
         Ok(Prefilter {
             ac,
             starts,
             owners,
             branches,
             always,
+            starter_starts,
+            starters,
+            anchored,
             patterns: patterns.len(),
             dfas: supersets.iter().map(|_| Default::default()).collect(),
             supersets,
@@ -207,30 +254,59 @@ impl Prefilter {
     ) -> Option<usize> {
         let dfa = self.dfa(pi);
         let cache = caches[pi].get_or_insert_with(|| dfa.create_cache());
-        let Ok(mut sid) = dfa.start_state_forward(cache, &Input::new(lower)) else {
-            return Some(lower.len());
-        };
-        let mut last = None;
-        for at in 0..=lower.len() {
-            let next = match lower.get(at) {
-                Some(&b) => dfa.next_state(cache, sid, b),
-                None => dfa.next_eoi_state(cache, sid),
+        // With `MatchKind::All`, a forward search goes on past every match until the DFA dies
+        // or the text ends, and reports where the last match ended (the search loop of the
+        // regex crate itself, unrolled over runs of states that are neither matches nor new).
+        match dfa.try_search_fwd(cache, &Input::new(lower)) {
+            Ok(m) => m.map(|m| m.offset()),
+            // Gave up (its cache cleared too often): read as "may match anywhere".
+            Err(_) => Some(lower.len()),
+        }
+    }
+
+    /// Where matches of pattern `pi`'s superset may start and where the last one ends, if it
+    /// matches at all: `(0, last_end)` for a pattern read from the start of the text; for one
+    /// whose every match starts with a start literal, the superset is read anchored at each
+    /// occurrence of those (`marks.starts`) and only as far as a match from there may reach,
+    /// and the first such occurrence where it matches is given as the start.
+    pub(crate) fn span(
+        &self,
+        pi: usize,
+        caches: &mut [Option<Cache>],
+        lower: &[u8],
+        marks: &Marks,
+    ) -> Option<(usize, usize)> {
+        if marks.every || !self.anchored[pi] {
+            return self.last_end(pi, caches, lower).map(|e| (0, e));
+        }
+        let dfa = self.dfa(pi);
+        let cache = caches[pi].get_or_insert_with(|| dfa.create_cache());
+        let from = marks.starts.partition_point(|&(p, _)| (p as usize) < pi);
+        let mut span: Option<(usize, usize)> = None;
+        let mut previous = None;
+        for &(p, at) in &marks.starts[from..] {
+            if p as usize != pi {
+                break;
+            }
+            if previous == Some(at) {
+                continue;
+            }
+            previous = Some(at);
+            let input = Input::new(lower)
+                .range(at as usize..)
+                .anchored(Anchored::Yes);
+            let end = match dfa.try_search_fwd(cache, &input) {
+                Ok(m) => m.map(|m| m.offset()),
+                Err(_) => return Some((0, lower.len())),
             };
-            let Ok(next) = next else {
-                return Some(lower.len());
-            };
-            sid = next;
-            if next.is_tagged() {
-                if next.is_match() {
-                    last = Some(at);
-                } else if next.is_dead() {
-                    break;
-                } else if next.is_quit() {
-                    return Some(lower.len());
-                }
+            if let Some(end) = end {
+                span = Some(match span {
+                    None => (at as usize, end),
+                    Some((s, e)) => (s, e.max(end)),
+                });
             }
         }
-        last
+        span
     }
 
     /// Buffers for [`Prefilter::mark`].
@@ -239,6 +315,8 @@ impl Prefilter {
             bits: vec![0; self.patterns.div_ceil(64)],
             covers: vec![0; self.branches.len()],
             touched: Vec::new(),
+            starts: Vec::new(),
+            every: false,
         }
     }
 
@@ -249,16 +327,21 @@ impl Prefilter {
             bits,
             covers,
             touched,
+            starts,
+            every,
         } = marks;
         bits.fill(0);
+        starts.clear();
         let mut set = |pi: usize| bits[pi / 64] |= 1 << (pi % 64);
         // "ſ" and "K" (UTF-8 C5 BF, E2 84 AA), which the covers leave out: every regex may match.
         if lower.windows(2).any(|w| w == [0xC5, 0xBF])
             || lower.windows(3).any(|w| w == [0xE2, 0x84, 0xAA])
         {
             (0..self.patterns).for_each(set);
+            *every = true;
             return;
         }
+        *every = false;
         self.always.iter().copied().for_each(&mut set);
         // Reset again here, in case a previous post was interrupted by a panic.
         for b in touched.drain(..) {
@@ -266,6 +349,11 @@ impl Prefilter {
         }
         for m in self.ac.find_overlapping_iter(lower) {
             let li = m.pattern().as_usize();
+            let (a, b) = (
+                self.starter_starts[li] as usize,
+                self.starter_starts[li + 1] as usize,
+            );
+            starts.extend(self.starters[a..b].iter().map(|&p| (p, m.start() as u32)));
             let (a, b) = (self.starts[li] as usize, self.starts[li + 1] as usize);
             for &(branch, ci) in &self.owners[a..b] {
                 let c = &mut covers[branch as usize];
@@ -282,6 +370,7 @@ impl Prefilter {
             }
             covers[b as usize] = 0;
         }
+        starts.sort_unstable();
     }
 
     pub(crate) fn literals(&self) -> usize {
@@ -302,6 +391,11 @@ impl Prefilter {
     /// Patterns without a cover.
     pub(crate) fn uncovered(&self) -> &[usize] {
         &self.always
+    }
+
+    /// How many patterns are read only from their start literals.
+    pub(crate) fn anchored(&self) -> usize {
+        self.anchored.iter().filter(|&&a| a).count()
     }
 }
 
@@ -384,6 +478,38 @@ pub(crate) fn cover(h: &Hir) -> Option<Vec<Vec<u8>>> {
     best.map(|(_, c)| c)
 }
 
+/// The literals every match of `h` starts with (each alternative of a top-level alternation
+/// its own), a literal dropped where a shorter one of the set starts it: at the offset where one
+/// of the set occurs, so does the shortest it begins with. `None` when some match may start
+/// with anything else.
+fn starts(h: &Hir) -> Option<Vec<Vec<u8>>> {
+    let mut all = Vec::new();
+    for alt in alternatives(h) {
+        let seq = Extractor::new()
+            .kind(ExtractKind::Prefix)
+            .limit_class(12)
+            .limit_repeat(4)
+            .limit_literal_len(16)
+            .limit_total(MAX_COVER)
+            .extract(&alt);
+        let lits = seq.literals()?;
+        if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+            return None;
+        }
+        all.extend(lits.iter().map(|l| l.as_bytes().to_vec()));
+    }
+    all.sort();
+    all.dedup();
+    // Sorted, a literal's shortest prefix in the set comes before it.
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for l in all {
+        if !out.iter().any(|s| l.starts_with(s)) {
+            out.push(l);
+        }
+    }
+    (out.len() <= MAX_COVER).then_some(out)
+}
+
 /// The finite set of literals every match of `h` starts with, if any, without the empty one.
 fn prefixes(h: &Hir) -> Option<Vec<Vec<u8>>> {
     let seq = Extractor::new()
@@ -447,10 +573,10 @@ pub(crate) fn superset(pattern: &str) -> Result<Hir, RulesError> {
     Ok(ascii_superset(&hir))
 }
 
-/// The same pattern read byte by byte, where every non-ASCII character is "some non-ASCII bytes":
-/// `r[ée]tabli` becomes `r(?:e|[\x80-\xFF]+)tabli`. A superset of what the rule matches (a
-/// character outside ASCII is one or more bytes of `\x80-\xFF`, and word boundaries and captures
-/// are dropped), over ASCII-lowercased text.
+/// The same pattern read byte by byte over ASCII-lowercased text: a class's few characters
+/// outside ASCII are spelled out as their bytes (`r[ée]tabli` becomes
+/// `r(?:e|\xC3\xA9|\xC3\x89)tabli`), a large class's (`\w`) read as any run of bytes above
+/// ASCII, and word boundaries and captures are dropped. A superset of what the rule matches.
 fn ascii_superset(h: &Hir) -> Hir {
     let high = || {
         Hir::class(Class::Bytes(ClassBytes::new([ClassBytesRange::new(
@@ -482,27 +608,9 @@ fn ascii_superset(h: &Hir) -> Hir {
             | Look::WordStartHalfAscii
             | Look::WordEndHalfAscii,
         ) => Hir::empty(),
-        HirKind::Literal(lit) => {
-            let mut parts = Vec::new();
-            let mut ascii = Vec::new();
-            let mut in_high = false;
-            for &b in lit.0.iter() {
-                if b < 0x80 {
-                    ascii.push(b.to_ascii_lowercase());
-                    in_high = false;
-                } else if !in_high {
-                    if !ascii.is_empty() {
-                        parts.push(Hir::literal(std::mem::take(&mut ascii)));
-                    }
-                    parts.push(high_run());
-                    in_high = true;
-                }
-            }
-            if !ascii.is_empty() {
-                parts.push(Hir::literal(ascii));
-            }
-            Hir::concat(parts)
-        }
+        // A literal is matched as written (case-insensitive parsing left only characters without
+        // another case as literals): its ASCII letters lowercased, its other bytes as they are.
+        HirKind::Literal(lit) => Hir::literal(lit.0.to_ascii_lowercase()),
         HirKind::Class(Class::Unicode(c)) => {
             // The case folds of `s` and `k` outside ASCII (`ſ`, the Kelvin sign) would split every
             // literal holding those letters: they are left out, and a post that holds one of them
@@ -518,16 +626,31 @@ fn ascii_superset(h: &Hir) -> Hir {
                     .map(|r| ClassBytesRange::new(r.start() as u8, r.end().min('\x7f') as u8)),
             );
             lowercase(&mut ascii);
-            let has_high = c.ranges().last().is_some_and(|r| r.end() > '\x7f');
-            let ascii = Hir::class(Class::Bytes(ascii));
-            match (
-                c.ranges().first().is_some_and(|r| r.start() <= '\x7f'),
-                has_high,
-            ) {
-                (true, true) => Hir::alternation(vec![ascii, high_run()]),
-                (false, true) => high_run(),
-                _ => ascii,
+            // The characters outside ASCII: spelled out when they are a few (`[ée]` is `e`, `é`
+            // or `É`, whose bytes stay literals a cover or a start may use), "some bytes above
+            // ASCII" when they are many (`\w`).
+            let outside: Vec<char> = c
+                .ranges()
+                .iter()
+                .filter(|r| r.end() > '\x7f')
+                .flat_map(|r| r.start().max('\u{80}')..=r.end())
+                .take(SPELLED_OUT + 1)
+                .collect();
+            let has_ascii = c.ranges().first().is_some_and(|r| r.start() <= '\x7f');
+            let mut alts = Vec::new();
+            if has_ascii {
+                alts.push(Hir::class(Class::Bytes(ascii)));
             }
+            if outside.len() > SPELLED_OUT {
+                alts.push(high_run());
+            } else {
+                alts.extend(
+                    outside
+                        .iter()
+                        .map(|ch| Hir::literal(ch.to_string().into_bytes())),
+                );
+            }
+            Hir::alternation(alts)
         }
         HirKind::Class(Class::Bytes(c)) => {
             let mut c = c.clone();
@@ -579,10 +702,10 @@ mod tests {
         // Each branch of an alternation brings its own literals.
         let c = cover_of(r"\bservice restored\b|\bback to normal\b").unwrap();
         assert_eq!(c.len(), 2, "{c:?}");
-        // Accented letters are read as "bytes above ASCII": the literal is around them.
+        // A class of a few accented letters is spelled out: one literal per spelling.
         assert_eq!(
             cover_of(r"\b(?:le|un)\s+r[ée]tablissement\b").unwrap(),
-            ["tablissement"]
+            ["retablissement", "rÉtablissement", "rétablissement"]
         );
         // Capitals in the rule read lowercased text.
         assert_eq!(cover_of(r"(?-i:ETA)\s+\d").unwrap(), ["eta"]);
@@ -621,17 +744,60 @@ mod tests {
     }
 
     #[test]
+    fn a_pattern_whose_matches_start_with_a_literal_is_read_from_those_only() {
+        let starts_of = |p: &str| {
+            starts(&superset(p).unwrap()).map(|s| {
+                s.into_iter()
+                    .map(|l| String::from_utf8_lossy(&l).into_owned())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            starts_of(r"\bnous (?:constatons|observons)\s+\w+").unwrap(),
+            ["nous constatons", "nous observons"]
+        );
+        // Each alternative brings its own; a literal another one of the set starts is dropped.
+        assert_eq!(
+            starts_of(r"\bpanne\b|\bpannes?\s+g[ée]n[ée]rale").unwrap(),
+            ["panne"]
+        );
+        // A match may start with any word: read from the start of the text.
+        assert_eq!(starts_of(r"(?:\w+\s+){0,2}?en cours\b"), None);
+        // The start of the text holds no character: the literal after it starts the match.
+        assert_eq!(
+            starts_of(r"(?:^|[.!]\s*)panne\b").unwrap(),
+            ["!", ".", "panne"]
+        );
+
+        let pf = Prefilter::new(&[r"\bpanne\s+\w+"]).unwrap();
+        let (mut marks, mut caches) = (pf.marks(), pf.caches());
+        let text = "Une panne réseau, puis une panne disque.";
+        let lower = text.to_ascii_lowercase();
+        pf.mark(lower.as_bytes(), &mut marks);
+        assert_eq!(marks.bits[0], 1);
+        assert_eq!(
+            pf.span(0, &mut caches, lower.as_bytes(), &marks),
+            Some((text.find("panne").unwrap(), text.find('.').unwrap()))
+        );
+        pf.mark(b"pas de souci", &mut marks);
+        assert_eq!(marks.bits[0], 0);
+    }
+
+    #[test]
     fn the_prefilter_is_a_wider_byte_pattern_read_on_lowercased_text() {
         let p = superset(r"\b(?P<w>rétabli)e?s?\b").unwrap().to_string();
         assert!(!p.contains(r"\b") && !p.contains("?P<"));
         let re = regex::bytes::Regex::new(&p).unwrap();
         let reads = |t: &str| re.is_match(t.to_ascii_lowercase().as_bytes());
         assert!(reads("Service RÉTABLI."));
-        // Wider than the rule (no boundary, any letter outside ASCII), never narrower: the rule's
-        // own regex decides.
+        // Wider than the rule (no word boundary), never narrower: the rule's own regex decides.
         assert!(reads("nonrétablis"));
-        assert!(reads("rÖtabli"));
+        assert!(!reads("rÖtabli"));
         assert!(!reads("rtabli"));
+        // A large class reads any run of bytes above ASCII.
+        let w = superset(r"\b\w+ment\b").unwrap().to_string();
+        let w = regex::bytes::Regex::new(&w).unwrap();
+        assert!(w.is_match("déploiement".as_bytes()) && w.is_match("ŝŝŝment".as_bytes()));
         // A capital folds as the rule's case-insensitive regex folds it: the set's copy holds
         // small letters only, and reads a lowercased copy of the post.
         let caps = superset(r"(?-i:ETA)\s+\d").unwrap().to_string();
