@@ -27,7 +27,7 @@ use prefilter::Prefilter;
 pub use prefilter::PrefilterHealth;
 
 pub use rules::RulesError;
-use rules::{Rule, RuleYield};
+use rules::{Rule, RuleRegex, RuleYield};
 
 /// The rule packs shipped with statustrail, embedded at build time.
 static BUNDLED: include_dir::Dir<'static> =
@@ -58,6 +58,20 @@ struct Pack {
     /// For each regex: may it stop reading where its superset's last match ends? Not when it
     /// asserts the end of the text (`$`).
     bounded: Vec<bool>,
+}
+
+/// A regex of a pack that may match a post.
+#[derive(Debug)]
+struct Candidate {
+    /// Index into `Pack::owners`.
+    pi: usize,
+    /// No match starts before `from`, nor ends after `read_to`.
+    from: usize,
+    read_to: usize,
+    /// For a regex read from its start literals only: the range of `candidates`'s second
+    /// output holding (offset, farthest end) of every such literal where its superset matched;
+    /// a match of the regex starts at one of them.
+    starts: Option<std::ops::Range<usize>>,
 }
 
 /// Per thread: buffers reused from post to post.
@@ -109,7 +123,7 @@ impl Pack {
     /// The regexes (indices into `owners`) that may match `text`, in index order, each with the
     /// end of the text its own regex needs to read: those whose literals occur, and whose
     /// superset then matches; no match of the regex can end after its superset's last.
-    fn candidates(&self, text: &str) -> Vec<(usize, usize, usize)> {
+    fn candidates(&self, text: &str) -> (Vec<Candidate>, Vec<(usize, usize)>) {
         let mut scratch = self.scratch.get();
         let Scratch {
             lower,
@@ -121,17 +135,25 @@ impl Pack {
         lower.make_ascii_lowercase();
         self.prefilter.mark(lower, marks);
         let mut out = Vec::new();
+        let mut found = Vec::new();
         for (w, &bits) in marks.bits.iter().enumerate() {
             let mut bits = bits;
             while bits != 0 {
                 let pi = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                if let Some((start, end)) = self.prefilter.span(pi, caches, lower, marks) {
-                    out.push((pi, start, self.read_to(pi, end, text)));
+                let first = found.len();
+                if let Some((from, end)) = self.prefilter.span(pi, caches, lower, marks, &mut found)
+                {
+                    out.push(Candidate {
+                        pi,
+                        from,
+                        read_to: self.read_to(pi, end, text),
+                        starts: (found.len() > first).then_some(first..found.len()),
+                    });
                 }
             }
         }
-        out
+        (out, found)
     }
 
     /// Where regex `pi` may stop reading `text` when its superset's last match ends at `end`:
@@ -324,10 +346,8 @@ impl Extractor {
     /// measurements of reading that should not include compiling.
     pub fn compile_all(&self) {
         for pack in &self.packs {
-            for rule in &pack.rules {
-                for re in &rule.regexes {
-                    let _: &regex::Regex = re;
-                }
+            for (pi, &(ri, xi)) in pack.owners.iter().enumerate() {
+                pack.rules[ri].regexes[xi].compile(pack.prefilter.anchored_at(pi));
             }
             pack.prefilter.compile_all();
         }
@@ -677,23 +697,39 @@ fn hits(
 ) -> (Vec<Hit>, Vec<TimeMatch>) {
     let mut out = Vec::new();
     let mut times = Vec::new();
-    let matched: Vec<(usize, usize, usize)> = if only.is_some() || exhaustive {
-        (0..pack.owners.len())
-            .map(|pi| (pi, 0, text.len()))
-            .collect()
+    let (matched, found) = if only.is_some() || exhaustive {
+        let all = (0..pack.owners.len()).map(|pi| Candidate {
+            pi,
+            from: 0,
+            read_to: text.len(),
+            starts: None,
+        });
+        (all.collect(), Vec::new())
     } else {
         pack.candidates(text)
     };
-    for (pi, from, read_to) in matched {
+    for c in matched {
         // What the rule's regex reads, from `from` on (with the text before it as context for
         // its word boundaries); offsets in it are offsets in `text`.
-        let hay = &text[..read_to];
-        let (ri, xi) = pack.owners[pi];
+        let hay = &text[..c.read_to];
+        let (ri, xi) = pack.owners[c.pi];
         if only.is_some_and(|o| o != ri) {
             continue;
         }
         let rule = &pack.rules[ri];
         let re = &rule.regexes[xi];
+        // The regex's matches: searched anchored at each place one may start, or from `from`.
+        let spans: Vec<(usize, usize)> = match &c.starts {
+            Some(r) => anchored_matches(re, text, &found[r.clone()], |end| {
+                pack.read_to(c.pi, end, text)
+            }),
+            None => matches_from(re, hay, c.from)
+                .map(|m| (m.start(), m.end()))
+                .collect(),
+        };
+        if spans.is_empty() {
+            continue;
+        }
         // Guards read the clause before the match, for `unless_after` the rest of the clause
         // after it, and for `unless_inside` the match itself.
         let guarded = |start: usize, end: usize| {
@@ -717,13 +753,13 @@ fn hits(
                     .is_some_and(|g| g.is_match(&text[end..ce]))
         };
         if rule.yields == RuleYield::Time {
-            for m in matches_from(re, hay, from) {
-                if !guarded(m.start(), m.end()) {
+            for (start, end) in spans {
+                if !guarded(start, end) {
                     times.push(TimeMatch {
                         rule: ri,
                         regex: xi,
-                        start: m.start(),
-                        end: m.end(),
+                        start,
+                        end,
                     });
                 }
             }
@@ -731,40 +767,37 @@ fn hits(
         }
         if let RuleYield::Phase(p) = rule.yields {
             // A phase needs only the span: no capture groups to resolve.
-            for m in matches_from(re, hay, from) {
-                if !guarded(m.start(), m.end()) {
+            for (start, end) in spans {
+                if !guarded(start, end) {
                     out.push(Hit {
                         rule: ri,
-                        start: m.start(),
-                        end: m.end(),
+                        start,
+                        end,
                         value: HitValue::Yield(Yield::Phase(p)),
                     });
                 }
             }
             continue;
         }
-        for caps in captures_from(re, hay, from) {
-            let m = caps.get(0).expect("group 0");
-            if guarded(m.start(), m.end()) {
+        // The same matches with their capture groups.
+        for (start, end) in spans {
+            if guarded(start, end) {
                 continue;
             }
+            let caps = re.groups_at(text, start, end);
+            let group = |name: &str| caps.get_group_by_name(name).map(|s| &text[s]);
             let value = match rule.yields {
                 RuleYield::Phase(p) => HitValue::Yield(Yield::Phase(p)),
                 RuleYield::Restored | RuleYield::Affected => {
-                    let pct = match (caps.name("pct"), caps.name("part"), caps.name("whole")) {
-                        (Some(p), _, _) => {
-                            parse_number(p.as_str()).and_then(|v| Percent::new(v).ok())
-                        }
-                        _ if caps.name("frac").is_some() => caps
-                            .name("frac")
-                            .and_then(|f| share_word(f.as_str()))
+                    let pct = match (group("pct"), group("part"), group("whole")) {
+                        (Some(p), _, _) => parse_number(p).and_then(|v| Percent::new(v).ok()),
+                        _ if group("frac").is_some() => group("frac")
+                            .and_then(share_word)
                             .and_then(|v| Percent::new((v * 10.0).round() / 10.0).ok()),
-                        (None, Some(a), Some(b)) => {
-                            match (parse_number(a.as_str()), parse_number(b.as_str())) {
-                                (Some(a), Some(b)) => Percent::from_ratio(a, b),
-                                _ => None,
-                            }
-                        }
+                        (None, Some(a), Some(b)) => match (parse_number(a), parse_number(b)) {
+                            (Some(a), Some(b)) => Percent::from_ratio(a, b),
+                            _ => None,
+                        },
                         _ => None,
                     };
                     let Some(pct) = pct else { continue };
@@ -778,8 +811,8 @@ fn hits(
             };
             out.push(Hit {
                 rule: ri,
-                start: m.start(),
-                end: m.end(),
+                start,
+                end,
                 value,
             });
         }
@@ -805,19 +838,29 @@ fn matches_from<'h>(
     })
 }
 
-/// [`matches_from`] with capture groups.
-fn captures_from<'h>(
-    re: &'h regex::Regex,
-    hay: &'h str,
-    from: usize,
-) -> impl Iterator<Item = regex::Captures<'h>> + 'h {
-    let mut at = Some(from);
-    std::iter::from_fn(move || {
-        let caps = re.captures_at(hay, at?)?;
-        let m = caps.get(0).expect("group 0");
-        at = next_search(hay, m.start(), m.end());
-        Some(caps)
-    })
+/// The successive non-overlapping matches of `re` in `text`, as `find_iter` gives them, when
+/// each starts at one of `starts` (offset, farthest end of a match from there; in order): the
+/// regex is searched anchored at each start past the previous match, up to `read_to` of its
+/// farthest end.
+fn anchored_matches(
+    re: &RuleRegex,
+    text: &str,
+    starts: &[(usize, usize)],
+    read_to: impl Fn(usize) -> usize,
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = Some(0);
+    for &(start, end) in starts {
+        let Some(from) = at else { break };
+        if start < from {
+            continue;
+        }
+        if let Some((s, e)) = re.match_at(text, start, read_to(end)) {
+            out.push((s, e));
+            at = next_search(text, s, e);
+        }
+    }
+    out
 }
 
 /// Where the search after a match of `start..end` resumes: at its end, or past the next

@@ -36,7 +36,7 @@ const SPELLED_OUT: usize = 8;
 
 /// A pattern's start literals are used when they occur at most this often per byte of text (by
 /// [`score`]): `nous ` or `incident` anchor it, a lone `s` does not.
-const START_USEFUL: f64 = 0.01;
+const START_USEFUL: f64 = 0.05;
 
 /// At most this many literals in one pattern's cover: a cover of thousands of spellings (a
 /// cross product of alternations) is no cheaper to scan for than a shorter, commoner literal.
@@ -268,13 +268,16 @@ impl Prefilter {
     /// matches at all: `(0, last_end)` for a pattern read from the start of the text; for one
     /// whose every match starts with a start literal, the superset is read anchored at each
     /// occurrence of those (`marks.starts`) and only as far as a match from there may reach,
-    /// and the first such occurrence where it matches is given as the start.
+    /// and the first such occurrence where it matches is given as the start. Each occurrence
+    /// where it matches is pushed on `found` with the end of its longest match, in order; none
+    /// is pushed when the pattern is read from the start.
     pub(crate) fn span(
         &self,
         pi: usize,
         caches: &mut [Option<Cache>],
         lower: &[u8],
         marks: &Marks,
+        found: &mut Vec<(usize, usize)>,
     ) -> Option<(usize, usize)> {
         if marks.every || !self.anchored[pi] {
             return self.last_end(pi, caches, lower).map(|e| (0, e));
@@ -282,6 +285,7 @@ impl Prefilter {
         let dfa = self.dfa(pi);
         let cache = caches[pi].get_or_insert_with(|| dfa.create_cache());
         let from = marks.starts.partition_point(|&(p, _)| (p as usize) < pi);
+        let pushed = found.len();
         let mut span: Option<(usize, usize)> = None;
         let mut previous = None;
         for &(p, at) in &marks.starts[from..] {
@@ -297,9 +301,14 @@ impl Prefilter {
                 .anchored(Anchored::Yes);
             let end = match dfa.try_search_fwd(cache, &input) {
                 Ok(m) => m.map(|m| m.offset()),
-                Err(_) => return Some((0, lower.len())),
+                // Gave up: read from the start, as a pattern without start literals.
+                Err(_) => {
+                    found.truncate(pushed);
+                    return Some((0, lower.len()));
+                }
             };
             if let Some(end) = end {
+                found.push((at as usize, end));
                 span = Some(match span {
                     None => (at as usize, end),
                     Some((s, e)) => (s, e.max(end)),
@@ -391,6 +400,11 @@ impl Prefilter {
     /// Patterns without a cover.
     pub(crate) fn uncovered(&self) -> &[usize] {
         &self.always
+    }
+
+    /// Is pattern `pi` read from its start literals (on most posts)?
+    pub(crate) fn anchored_at(&self, pi: usize) -> bool {
+        self.anchored[pi]
     }
 
     /// How many patterns are read only from their start literals.
@@ -775,9 +789,19 @@ mod tests {
         let lower = text.to_ascii_lowercase();
         pf.mark(lower.as_bytes(), &mut marks);
         assert_eq!(marks.bits[0], 1);
+        let mut found = Vec::new();
         assert_eq!(
-            pf.span(0, &mut caches, lower.as_bytes(), &marks),
+            pf.span(0, &mut caches, lower.as_bytes(), &marks, &mut found),
             Some((text.find("panne").unwrap(), text.find('.').unwrap()))
+        );
+        // Both places where a match may start, each with where the longest from there ends.
+        let second = text.rfind("panne").unwrap();
+        assert_eq!(
+            found,
+            [
+                (text.find("panne").unwrap(), text.find(',').unwrap()),
+                (second, text.find('.').unwrap())
+            ]
         );
         pf.mark(b"pas de souci", &mut marks);
         assert_eq!(marks.bits[0], 0);

@@ -369,6 +369,8 @@ pub struct RuleRegex {
     /// The pattern as compiled (`'` already widened to `['’]`).
     source: std::sync::Arc<str>,
     compiled: std::sync::Arc<std::sync::OnceLock<Regex>>,
+    /// The same regex for searches anchored at a given offset (see [`RuleRegex::match_at`]).
+    anchored: std::sync::Arc<std::sync::OnceLock<regex_automata::meta::Regex>>,
 }
 
 impl RuleRegex {
@@ -399,6 +401,7 @@ impl RuleRegex {
         let re = RuleRegex {
             source: source.into(),
             compiled: Default::default(),
+            anchored: Default::default(),
         };
         Ok((re, found))
     }
@@ -407,7 +410,65 @@ impl RuleRegex {
     pub fn as_str(&self) -> &str {
         &self.source
     }
+
+    /// The match that starts at `at` in `text` and ends by `end`, if any (the one a search from
+    /// `at` would find first); the text around `at..end` is read as context for word boundaries.
+    /// An anchored search reads only as far as a match from `at` may go, and builds few states.
+    pub(crate) fn match_at(&self, text: &str, at: usize, end: usize) -> Option<(usize, usize)> {
+        let input = regex_automata::Input::new(text)
+            .span(at..end)
+            .anchored(regex_automata::Anchored::Yes);
+        self.anchored().search(&input).map(|m| (m.start(), m.end()))
+    }
+
+    /// The capture groups of the match `start..end` of this regex in `text` (one it found):
+    /// read by an anchored search over that span alone.
+    pub(crate) fn groups_at(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+    ) -> regex_automata::util::captures::Captures {
+        let re = self.anchored();
+        let mut caps = re.create_captures();
+        let input = regex_automata::Input::new(text)
+            .span(start..end)
+            .anchored(regex_automata::Anchored::Yes);
+        re.search_captures(&input, &mut caps);
+        caps
+    }
+
+    fn anchored(&self) -> &regex_automata::meta::Regex {
+        self.anchored.get_or_init(|| {
+            regex_automata::meta::Regex::builder()
+                .syntax(regex_automata::util::syntax::Config::new().case_insensitive(true))
+                .configure(
+                    regex_automata::meta::Config::new()
+                        .nfa_size_limit(Some(SIZE_LIMIT))
+                        .hybrid_cache_capacity(DFA_SIZE_LIMIT),
+                )
+                .build(&self.source)
+                .unwrap_or_else(|e| {
+                    tracing::error!(pattern = %self.source, error = %e, "rule regex not compiled: it never matches");
+                    regex_automata::meta::Regex::new(r"[^\s\S]").expect("an empty class")
+                })
+        })
+    }
+
+    /// Compiles it now, and its anchored form too if `anchored`.
+    pub(crate) fn compile(&self, anchored: bool) {
+        let _: &Regex = self;
+        if anchored {
+            self.match_at("", 0, 0);
+        }
+    }
 }
+
+/// The size limit of a rule regex's compiled program.
+const SIZE_LIMIT: usize = 1 << 22;
+/// Room for the lazy DFA of a rule with Unicode classes in bounded repetitions: with the default
+/// 2 MiB its cache kept being cleared and states rebuilt.
+const DFA_SIZE_LIMIT: usize = 1 << 24;
 
 impl std::ops::Deref for RuleRegex {
     type Target = Regex;
@@ -442,10 +503,8 @@ fn build(pattern: &str) -> Result<Regex, String> {
 fn compile(pattern: &str) -> Result<Regex, String> {
     regex::RegexBuilder::new(pattern)
         .case_insensitive(true)
-        .size_limit(1 << 22)
-        // Room for the lazy DFA of a rule with Unicode classes in bounded repetitions: with the
-        // default 2 MiB its cache kept being cleared and states rebuilt.
-        .dfa_size_limit(1 << 24)
+        .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(DFA_SIZE_LIMIT)
         .build()
         .map_err(|e| e.to_string())
 }
