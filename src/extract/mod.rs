@@ -347,7 +347,11 @@ impl Extractor {
     pub fn compile_all(&self) {
         for pack in &self.packs {
             for (pi, &(ri, xi)) in pack.owners.iter().enumerate() {
-                pack.rules[ri].regexes[xi].compile(pack.prefilter.anchored_at(pi));
+                let rule = &pack.rules[ri];
+                // The anchored form serves the regexes read from their start literals, and
+                // every regex whose capture groups are read.
+                let groups = matches!(rule.yields, RuleYield::Restored | RuleYield::Affected);
+                rule.regexes[xi].compile(groups || pack.prefilter.anchored_at(pi));
             }
             pack.prefilter.compile_all();
         }

@@ -342,10 +342,8 @@ impl Prefilter {
         bits.fill(0);
         starts.clear();
         let mut set = |pi: usize| bits[pi / 64] |= 1 << (pi % 64);
-        // "ſ" and "K" (UTF-8 C5 BF, E2 84 AA), which the covers leave out: every regex may match.
-        if lower.windows(2).any(|w| w == [0xC5, 0xBF])
-            || lower.windows(3).any(|w| w == [0xE2, 0x84, 0xAA])
-        {
+        // "ſ" and "K", which the covers leave out: every regex may match.
+        if folds_outside_ascii(lower) {
             (0..self.patterns).for_each(set);
             *every = true;
             return;
@@ -411,6 +409,11 @@ impl Prefilter {
     pub(crate) fn anchored(&self) -> usize {
         self.anchored.iter().filter(|&&a| a).count()
     }
+}
+
+/// Does the text hold `ſ` or `K` (UTF-8 C5 BF, E2 84 AA), which the supersets leave out?
+pub(crate) fn folds_outside_ascii(text: &[u8]) -> bool {
+    text.windows(2).any(|w| w == [0xC5, 0xBF]) || text.windows(3).any(|w| w == [0xE2, 0x84, 0xAA])
 }
 
 /// The alternatives of a pattern's top-level alternation (the pattern itself if it is none): a

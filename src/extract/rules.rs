@@ -142,12 +142,12 @@ pub struct Rule {
     pub regexes: Vec<RuleRegex>,
     /// The rule's guards looked for in the clause before the match, as one regex: the
     /// alternation of every guard it names (one search per match, not one per guard).
-    pub unless: Option<Regex>,
+    pub unless: Option<Guard>,
     /// The same for the guards looked for in the clause after the match.
-    pub unless_after: Option<Regex>,
+    pub unless_after: Option<Guard>,
     /// The same for the guards looked for in the matched text itself: what a share is of, when
     /// the rule's gap takes it in ("60 % des appels au support sont traités").
-    pub unless_inside: Option<Regex>,
+    pub unless_inside: Option<Guard>,
     pub examples: Vec<RawExample>,
     pub counter_examples: Vec<String>,
     pub file: PathBuf,
@@ -231,7 +231,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         guards.insert(name.clone(), pattern);
     }
     // Rules naming the same guards share one compiled alternation of them.
-    let mut combined: BTreeMap<Vec<String>, Regex> = BTreeMap::new();
+    let mut combined: BTreeMap<Vec<String>, Guard> = BTreeMap::new();
     let mut rules = Vec::new();
     for raw in file.rules {
         let line = rule_line(&raw.id);
@@ -274,7 +274,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
                 )));
             }
         }
-        let mut resolve = |names: &[String]| -> Result<Option<Regex>, RulesError> {
+        let mut resolve = |names: &[String]| -> Result<Option<Guard>, RulesError> {
             if names.is_empty() {
                 return Ok(None);
             }
@@ -289,7 +289,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
                 // A group scopes the guard's own inline flags (`(?m)`) to the guard.
                 alternation.push(format!("(?:{pattern})"));
             }
-            let re = build(&alternation.join("|")).map_err(&err)?;
+            let re = Guard::new(&alternation.join("|")).map_err(&err)?;
             combined.insert(names.to_vec(), re.clone());
             Ok(Some(re))
         };
@@ -490,6 +490,65 @@ impl std::fmt::Debug for RuleRegex {
     }
 }
 
+/// A rule's guards as one regex, read after a wider byte pattern: most clauses hold no guard, and
+/// the wider pattern (the guard without word boundaries, over ASCII-lowercased bytes, as the
+/// prefilter reads rules) says so with a lazy DFA, where the guard's Unicode word boundaries
+/// make the regex crate read text outside ASCII with a slower engine. Clones share both.
+#[derive(Clone)]
+pub struct Guard {
+    exact: Regex,
+    wider: Option<std::sync::Arc<regex_automata::meta::Regex>>,
+}
+
+impl Guard {
+    fn new(pattern: &str) -> Result<Guard, String> {
+        let exact = build(pattern)?;
+        let wider = super::prefilter::superset(&widen_quotes(pattern))
+            .ok()
+            .and_then(|hir| {
+                regex_automata::meta::Builder::new()
+                    .configure(regex_automata::meta::Config::new().utf8_empty(false))
+                    .build_from_hir(&hir)
+                    .ok()
+            })
+            .map(std::sync::Arc::new);
+        Ok(Guard { exact, wider })
+    }
+
+    /// Does the guard occur in `text`?
+    pub fn is_match(&self, text: &str) -> bool {
+        thread_local! {
+            static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        if let Some(wider) = &self.wider {
+            if !super::prefilter::folds_outside_ascii(text.as_bytes()) {
+                let maybe = LOWER.with(|l| {
+                    let mut l = l.borrow_mut();
+                    l.clear();
+                    l.extend_from_slice(text.as_bytes());
+                    l.make_ascii_lowercase();
+                    wider.is_match(l.as_slice())
+                });
+                if !maybe {
+                    return false;
+                }
+            }
+        }
+        self.exact.is_match(text)
+    }
+
+    /// The guard's regex.
+    pub fn as_str(&self) -> &str {
+        self.exact.as_str()
+    }
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Guard").field(&self.exact.as_str()).finish()
+    }
+}
+
 /// `'` in a rule also matches the typographic ’.
 fn widen_quotes(pattern: &str) -> String {
     pattern.replace('\'', "['’]")
@@ -507,4 +566,25 @@ fn compile(pattern: &str) -> Result<Regex, String> {
         .dfa_size_limit(DFA_SIZE_LIMIT)
         .build()
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guard_reads_as_its_regex_whatever_the_wider_pattern_lets_through() {
+        let g = Guard::new(r"\b(?:pas|plus)\s+encore\b|\bpanne\b").unwrap();
+        assert!(g.wider.is_some());
+        assert!(g.is_match("Le service n'est PAS encore rétabli"));
+        assert!(g.is_match("Suite à la panne"));
+        // The wider pattern has no word boundaries; the guard's own regex decides.
+        assert!(!g.is_match("Le dépanneur est passé"));
+        assert!(!g.is_match("Tout est rétabli."));
+        // `'` also reads the typographic apostrophe.
+        let q = Guard::new(r"\bn'est\b").unwrap();
+        assert!(q.is_match("ce n’est rien"));
+        // A text holding a character folding onto ASCII is read by the guard's regex alone.
+        assert!(Guard::new(r"\bpas\b").unwrap().is_match("paſ"));
+    }
 }
