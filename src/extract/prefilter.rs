@@ -1,18 +1,27 @@
-//! The prefilter: which rules of a pack may match a post, found by one scan for literals.
+//! The prefilter: which rules of a pack may match a post, and where, found by one scan for
+//! literals.
 //!
 //! Every regex of every rule is widened to a byte pattern read on the ASCII-lowercased post
-//! ([`superset`]: no word boundaries, a large class's characters outside ASCII read as "some bytes above
-//! ASCII"), and from that pattern a **cover** is drawn: a few literal strings such that every
-//! match of the pattern contains at least one of them (`investigat`, `tabli`, `%`). One
-//! Aho-Corasick automaton over the literals of every cover reads the post once; a regex is a
-//! candidate when one of its literals occurs, and only the candidates' own regexes then run.
+//! ([`superset`]: no word boundaries; a class's few accented letters spelled out as their bytes,
+//! a large class's characters outside ASCII read as "some bytes above ASCII"), and from that
+//! pattern a **cover** is drawn: a few literal strings such that every match of the pattern
+//! contains at least one of them (`investigat`, `rétabli`, `%`). One Aho-Corasick automaton over
+//! the literals of every cover reads the post once; a regex is a candidate when one of its
+//! literals occurs, and only the candidates' own regexes then run.
+//!
+//! Where every match of a pattern starts with one of a few literals (its **start literals**:
+//! `nous constatons`, `incident`), the same scan records where they occur, and the candidate's
+//! widened lazy DFA is run anchored at those places only, each run stopping where no match from
+//! there can go on. Anchored runs build few states, so new text costs little; the places where
+//! it matched are where the rule's own regex is then searched, anchored too. Other patterns are
+//! read from the start of the post to the end.
 //!
 //! Until session 7 the prefilter was a handful of lazy DFAs, each over up to 64 widened
 //! patterns. Their states tracked every rule's partial matches across the word gaps at once, so
 //! a DFA built new states for most new text: on posts it had never read, English ran at
 //! 0.3 MB/s and French at 0.02 MB/s (tens of megabytes of states), against 6–14 MB/s on a corpus
 //! read again. The literal automaton holds a few hundred kilobytes whatever the text, and reads
-//! new text as fast as old (docs/perf.md, session 7).
+//! new text as fast as old (docs/perf.md, sessions 7 and 8).
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
