@@ -349,10 +349,13 @@ impl Extractor {
         for pack in &self.packs {
             for (pi, &(ri, xi)) in pack.owners.iter().enumerate() {
                 let rule = &pack.rules[ri];
-                // The anchored form serves the regexes read from their start literals, and
-                // every regex whose capture groups are read.
+                // The anchored form serves the regexes read from their start literals and every
+                // regex whose capture groups are read; the other form, the regexes read from
+                // the start of the post, and the times (whose groups are read from it).
+                let anchored = pack.prefilter.anchored_at(pi);
                 let groups = matches!(rule.yields, RuleYield::Restored | RuleYield::Affected);
-                rule.regexes[xi].compile(groups || pack.prefilter.anchored_at(pi));
+                let plain = !anchored || rule.yields == RuleYield::Time;
+                rule.regexes[xi].compile(plain, groups || anchored);
             }
             pack.prefilter.compile_all();
         }

@@ -365,11 +365,10 @@ impl Prefilter {
         }
         for m in self.ac.find_overlapping_iter(lower) {
             let li = m.pattern().as_usize();
-            let (a, b) = (
-                self.starter_starts[li] as usize,
-                self.starter_starts[li + 1] as usize,
-            );
-            starts.extend(self.starters[a..b].iter().map(|&p| (p, m.start() as u32)));
+            if self.starter_starts[li] < self.starter_starts[li + 1] {
+                // For now the literal; its patterns once the candidates are known.
+                starts.push((li as u32, m.start() as u32));
+            }
             let (a, b) = (self.starts[li] as usize, self.starts[li + 1] as usize);
             for &(branch, ci) in &self.owners[a..b] {
                 let c = &mut covers[branch as usize];
@@ -386,6 +385,21 @@ impl Prefilter {
             }
             covers[b as usize] = 0;
         }
+        // Each start literal's occurrence, for the candidates among the patterns it starts.
+        let occurrences = starts.len();
+        for i in 0..occurrences {
+            let (li, at) = starts[i];
+            let (a, b) = (
+                self.starter_starts[li as usize] as usize,
+                self.starter_starts[li as usize + 1] as usize,
+            );
+            for &p in &self.starters[a..b] {
+                if bits[p as usize / 64] & (1 << (p % 64)) != 0 {
+                    starts.push((p, at));
+                }
+            }
+        }
+        starts.drain(..occurrences);
         starts.sort_unstable();
     }
 

@@ -455,9 +455,12 @@ impl RuleRegex {
         })
     }
 
-    /// Compiles it now, and its anchored form too if `anchored`.
-    pub(crate) fn compile(&self, anchored: bool) {
-        let _: &Regex = self;
+    /// Compiles now its form for searches from an offset if `plain`, its anchored form if
+    /// `anchored` (each is otherwise compiled when first used).
+    pub(crate) fn compile(&self, plain: bool, anchored: bool) {
+        if plain {
+            let _: &Regex = self;
+        }
         if anchored {
             self.match_at("", 0, 0);
         }
