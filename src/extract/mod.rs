@@ -66,8 +66,7 @@ struct Pack {
 struct Candidate {
     /// Index into `Pack::owners`.
     pi: usize,
-    /// No match starts before `from`, nor ends after `read_to`.
-    from: usize,
+    /// No match ends after `read_to`.
     read_to: usize,
     /// For a regex read from its start literals only: the range of `candidates`'s second
     /// output holding (offset, farthest end) of every such literal where its superset matched;
@@ -143,11 +142,9 @@ impl Pack {
                 let pi = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let first = found.len();
-                if let Some((from, end)) = self.prefilter.span(pi, caches, lower, marks, &mut found)
-                {
+                if let Some((_, end)) = self.prefilter.span(pi, caches, lower, marks, &mut found) {
                     out.push(Candidate {
                         pi,
-                        from,
                         read_to: self.read_to(pi, end, text),
                         starts: (found.len() > first).then_some(first..found.len()),
                     });
@@ -708,7 +705,6 @@ fn hits(
     let (matched, found) = if only.is_some() || exhaustive {
         let all = (0..pack.owners.len()).map(|pi| Candidate {
             pi,
-            from: 0,
             read_to: text.len(),
             starts: None,
         });
@@ -717,8 +713,7 @@ fn hits(
         pack.candidates(text)
     };
     for c in matched {
-        // What the rule's regex reads, from `from` on (with the text before it as context for
-        // its word boundaries); offsets in it are offsets in `text`.
+        // What the rule's regex reads; offsets in it are offsets in `text`.
         let hay = &text[..c.read_to];
         let (ri, xi) = pack.owners[c.pi];
         if only.is_some_and(|o| o != ri) {
@@ -726,14 +721,12 @@ fn hits(
         }
         let rule = &pack.rules[ri];
         let re = &rule.regexes[xi];
-        // The regex's matches: searched anchored at each place one may start, or from `from`.
+        // The regex's matches: searched anchored at each place one may start, or over `hay`.
         let spans: Vec<(usize, usize)> = match &c.starts {
             Some(r) => anchored_matches(re, text, &found[r.clone()], |end| {
                 pack.read_to(c.pi, end, text)
             }),
-            None => matches_from(re, hay, c.from)
-                .map(|m| (m.start(), m.end()))
-                .collect(),
+            None => re.find_iter(hay).map(|m| (m.start(), m.end())).collect(),
         };
         if spans.is_empty() {
             continue;
@@ -828,22 +821,6 @@ fn hits(
     out.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
     times.sort_by_key(|t| (t.start, std::cmp::Reverse(t.end)));
     (out, times)
-}
-
-/// The successive non-overlapping matches of `re` in `hay` that start at `from` or later, as
-/// `find_iter` over `hay` gives them when none starts earlier: `hay` before `from` is read only
-/// as context (a word boundary at `from`).
-fn matches_from<'h>(
-    re: &'h regex::Regex,
-    hay: &'h str,
-    from: usize,
-) -> impl Iterator<Item = regex::Match<'h>> + 'h {
-    let mut at = Some(from);
-    std::iter::from_fn(move || {
-        let m = re.find_at(hay, at?)?;
-        at = next_search(hay, m.start(), m.end());
-        Some(m)
-    })
 }
 
 /// The successive non-overlapping matches of `re` in `text`, as `find_iter` gives them, when

@@ -525,18 +525,7 @@ pub(crate) fn cover(h: &Hir) -> Option<Vec<Vec<u8>>> {
 fn starts(h: &Hir) -> Option<Vec<Vec<u8>>> {
     let mut all = Vec::new();
     for alt in alternatives(h) {
-        let seq = Extractor::new()
-            .kind(ExtractKind::Prefix)
-            .limit_class(12)
-            .limit_repeat(4)
-            .limit_literal_len(16)
-            .limit_total(MAX_COVER)
-            .extract(&alt);
-        let lits = seq.literals()?;
-        if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
-            return None;
-        }
-        all.extend(lits.iter().map(|l| l.as_bytes().to_vec()));
+        all.extend(prefix_literals(&alt)?);
     }
     all.sort();
     all.dedup();
@@ -550,8 +539,9 @@ fn starts(h: &Hir) -> Option<Vec<Vec<u8>>> {
     (out.len() <= MAX_COVER).then_some(out)
 }
 
-/// The finite set of literals every match of `h` starts with, if any, without the empty one.
-fn prefixes(h: &Hir) -> Option<Vec<Vec<u8>>> {
+/// The finite set of literals every match of `h` starts with, as regex-syntax extracts them
+/// (`None` when some match may start with anything else, or with nothing).
+fn prefix_literals(h: &Hir) -> Option<Vec<Vec<u8>>> {
     let seq = Extractor::new()
         .kind(ExtractKind::Prefix)
         .limit_class(12)
@@ -563,7 +553,12 @@ fn prefixes(h: &Hir) -> Option<Vec<Vec<u8>>> {
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
         return None;
     }
-    let mut out: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+/// The finite set of literals every match of `h` starts with, if any, without the empty one.
+fn prefixes(h: &Hir) -> Option<Vec<Vec<u8>>> {
+    let mut out = prefix_literals(h)?;
     out.sort();
     out.dedup();
     // A literal that contains another of the set is redundant: the shorter one occurs wherever
