@@ -210,6 +210,9 @@ pub struct EvalReport {
     pub misses: Vec<Miss>,
     pub false_resolved: Vec<Miss>,
     pub pct_misses: Vec<PctMiss>,
+    /// How many posts of each labelled state the rules read as another state (`None`: no phase),
+    /// keyed by (labelled, read): an aggregate that names no post, safe to print for a held-out set.
+    pub confusion: BTreeMap<(Option<Phase>, Option<Phase>), usize>,
 }
 
 impl EvalReport {
@@ -299,6 +302,7 @@ pub fn evaluate(extractor: &Extractor, labels: &[Labelled], lang: Option<&str>) 
         if got_state == expected_state {
             r.state_correct += 1;
         } else {
+            *r.confusion.entry((expected_state, got_state)).or_default() += 1;
             r.misses.push(Miss {
                 id: id.clone(),
                 expected: expected_state,
@@ -400,6 +404,16 @@ impl fmt::Display for EvalReport {
                 pct(c.recall())
             )?;
         }
+        if !self.confusion.is_empty() {
+            let mut pairs: Vec<_> = self.confusion.iter().collect();
+            pairs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            writeln!(f, "| state labelled | state read | posts |")?;
+            writeln!(f, "|---|---|---:|")?;
+            let name = |p: &Option<Phase>| p.map_or("(none)", |p| p.as_str());
+            for ((labelled, read), n) in pairs {
+                writeln!(f, "| {} | {} | {n} |", name(labelled), name(read))?;
+            }
+        }
         Ok(())
     }
 }
@@ -432,5 +446,53 @@ mod tests {
             Some(Phase::Recovering)
         );
         assert_eq!(state_of(&[]), None);
+    }
+
+    fn labelled(text: &str, phases: &[Phase]) -> Labelled {
+        Labelled {
+            id: None,
+            group: None,
+            incident: None,
+            text: text.into(),
+            phases: Some(phases.to_vec()),
+            status: None,
+            restored: None,
+            affected: None,
+            lang: Some("en".into()),
+        }
+    }
+
+    #[test]
+    fn the_report_counts_which_state_each_missed_post_was_read_as_without_naming_it() {
+        let extractor = Extractor::bundled().unwrap();
+        let labels = [
+            labelled("This incident has been resolved.", &[Phase::Resolved]),
+            labelled(
+                "We are investigating reports of errors.",
+                &[Phase::Monitoring],
+            ),
+            labelled(
+                "We are investigating elevated latency.",
+                &[Phase::Monitoring],
+            ),
+            labelled("Lunch is served.", &[Phase::Identified]),
+        ];
+        let report = evaluate(&extractor, &labels, None);
+        assert_eq!(report.state_correct, 1);
+        let confusion: Vec<_> = report.confusion.iter().map(|(k, n)| (*k, *n)).collect();
+        assert_eq!(
+            confusion,
+            [
+                ((Some(Phase::Identified), None), 1),
+                ((Some(Phase::Monitoring), Some(Phase::Investigating)), 2),
+            ]
+        );
+        let shown = report.to_string();
+        assert!(
+            shown.contains("| monitoring | investigating | 2 |"),
+            "{shown}"
+        );
+        assert!(shown.contains("| identified | (none) | 1 |"), "{shown}");
+        assert!(!shown.contains("elevated latency"), "{shown}");
     }
 }
