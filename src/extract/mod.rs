@@ -59,6 +59,9 @@ struct Pack {
     /// For each regex: may it stop reading where its superset's last match ends? Not when it
     /// asserts the end of the text (`$`).
     bounded: Vec<bool>,
+    /// Per regex (index into `owners`): its rule is a fallback (`Rule::is_fallback`), read in a
+    /// second pass only when the first left no phase.
+    fallback: Vec<bool>,
 }
 
 /// A regex of a pack that may match a post.
@@ -110,6 +113,10 @@ impl Pack {
             .iter()
             .map(|&(ri, xi)| !rules[ri].regexes[xi].as_str().contains('$'))
             .collect();
+        let fallback = owners
+            .iter()
+            .map(|&(ri, _)| rules[ri].is_fallback())
+            .collect();
         Ok(Pack {
             lang: lang.to_string(),
             rules,
@@ -117,13 +124,15 @@ impl Pack {
             scratch: std::sync::Arc::new(scratch),
             owners,
             bounded,
+            fallback,
         })
     }
 
     /// The regexes (indices into `owners`) that may match `text`, in index order, each with the
     /// end of the text its own regex needs to read: those whose literals occur, and whose
-    /// superset then matches; no match of the regex can end after its superset's last.
-    fn candidates(&self, text: &str) -> (Vec<Candidate>, Vec<(usize, usize)>) {
+    /// superset then matches; no match of the regex can end after its superset's last. Only the
+    /// regexes of fallback rules when `fallback`, only the others otherwise.
+    fn candidates(&self, text: &str, fallback: bool) -> (Vec<Candidate>, Vec<(usize, usize)>) {
         let mut scratch = self.scratch.get();
         let Scratch {
             lower,
@@ -141,6 +150,9 @@ impl Pack {
             while bits != 0 {
                 let pi = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
+                if self.fallback[pi] != fallback {
+                    continue;
+                }
                 let first = found.len();
                 if let Some((_, end)) = self.prefilter.span(pi, caches, lower, marks, &mut found) {
                     out.push(Candidate {
@@ -455,7 +467,8 @@ impl Extractor {
     pub(crate) fn extract_one(&self, rule_id: &str, text: &str, ctx: &ExtractContext) -> Vec<Hit> {
         for pack in &self.packs {
             if let Some(i) = pack.rules.iter().position(|r| r.id == rule_id) {
-                let (mut out, times) = hits(pack, Some(i), false, text);
+                let fallback = pack.rules[i].is_fallback();
+                let (mut out, times) = hits(pack, Some(i), false, fallback, text);
                 out.extend(times.iter().filter_map(|t| {
                     Some(Hit {
                         rule: t.rule,
@@ -694,23 +707,27 @@ fn share_word(s: &str) -> Option<f64> {
 }
 
 /// Every rule match in `text` that its guards let stand: yields, and time mentions (unresolved).
+/// Only the fallback rules' when `fallback`, only the other rules' otherwise.
 fn hits(
     pack: &Pack,
     only: Option<usize>,
     exhaustive: bool,
+    fallback: bool,
     text: &str,
 ) -> (Vec<Hit>, Vec<TimeMatch>) {
     let mut out = Vec::new();
     let mut times = Vec::new();
     let (matched, found) = if only.is_some() || exhaustive {
-        let all = (0..pack.owners.len()).map(|pi| Candidate {
-            pi,
-            read_to: text.len(),
-            starts: None,
-        });
+        let all = (0..pack.owners.len())
+            .filter(|&pi| pack.fallback[pi] == fallback)
+            .map(|pi| Candidate {
+                pi,
+                read_to: text.len(),
+                starts: None,
+            });
         (all.collect(), Vec::new())
     } else {
-        pack.candidates(text)
+        pack.candidates(text, fallback)
     };
     for c in matched {
         // What the rule's regex reads; offsets in it are offsets in `text`.
@@ -857,18 +874,9 @@ fn next_search(hay: &str, start: usize, end: usize) -> Option<usize> {
     hay[end..].chars().next().map(|c| end + c.len_utf8())
 }
 
-fn extract_with(
-    pack: &Pack,
-    only: Option<usize>,
-    exhaustive: bool,
-    text: &str,
-    ctx: &ExtractContext,
-) -> Vec<Statement> {
-    let (mut values, times) = hits(pack, only, exhaustive, text);
-    // Each time mention resolved at most once, when a statement needs it.
-    let mut resolved: Vec<Option<Option<DateTime<Utc>>>> = vec![None; times.len()];
-    // Overlapping matches of the same kind (phase, or percentage): the higher priority wins, then
-    // the longer match. "not fully resolved" and "resolved" cannot both speak.
+/// Overlapping matches of the same kind (phase, or percentage): the higher priority wins, then
+/// the longer match. "not fully resolved" and "resolved" cannot both speak. In text order.
+fn without_overlaps(pack: &Pack, mut values: Vec<Hit>) -> Vec<Hit> {
     values.sort_by_key(|h| {
         (
             std::cmp::Reverse(pack.rules[h.rule].priority),
@@ -887,6 +895,20 @@ fn extract_with(
         }
     }
     kept.sort_by_key(|h| h.start);
+    kept
+}
+
+fn extract_with(
+    pack: &Pack,
+    only: Option<usize>,
+    exhaustive: bool,
+    text: &str,
+    ctx: &ExtractContext,
+) -> Vec<Statement> {
+    let (values, times) = hits(pack, only, exhaustive, false, text);
+    // Each time mention resolved at most once, when a statement needs it.
+    let mut resolved: Vec<Option<Option<DateTime<Utc>>>> = vec![None; times.len()];
+    let mut kept = without_overlaps(pack, values);
     // A rule that `lowers` phases takes back the statements of those phases made before it
     // (nothing to do, and nothing allocated, in the usual post where no such rule matched).
     if kept.iter().any(|l| !pack.rules[l.rule].lowers.is_empty()) {
@@ -906,6 +928,15 @@ fn extract_with(
     let is_phase = |h: &Hit| matches!(h.value, HitValue::Yield(Yield::Phase(_)));
     if kept.iter().any(|h| is_phase(h) && !pack.rules[h.rule].weak) {
         kept.retain(|h| !(is_phase(h) && pack.rules[h.rule].weak));
+    }
+    // The fallback rules are read only when no phase is left: a single word of return, cause or
+    // failure names the post's phase when no phrase did.
+    if !kept.iter().any(is_phase) && pack.fallback.contains(&true) {
+        let (values, _) = hits(pack, only, exhaustive, true, text);
+        if !values.is_empty() {
+            kept.extend(without_overlaps(pack, values));
+            kept.sort_by_key(|h| h.start);
+        }
     }
     // One statement per yield per sentence: "incident clos, services rétablis" is one resolution.
     let mut seen: Vec<((usize, usize), Yield)> = Vec::new();
@@ -1013,5 +1044,44 @@ mod tests {
         assert!(got
             .iter()
             .any(|s| s.yields == Yield::Phase(crate::model::Phase::Resolved)));
+    }
+
+    #[test]
+    fn a_fallback_rule_speaks_only_where_no_phrase_rule_did_and_never_takes_its_place() {
+        let rules = r#"
+lang = "en"
+
+[[rule]]
+id = "t.recovering.phrase"
+yields = "recovering"
+regex = ['\bservice is back\b']
+examples = [{ text = "The service is back.", expect = "recovering" }]
+
+[[rule]]
+id = "t.investigating.word"
+yields = "investigating"
+weak = true
+regex = ['\b(?:the service is back|down)\b']
+examples = [{ text = "Site down.", expect = "investigating" }]
+"#;
+        let x = Extractor::from_files(vec![("t/en/t.toml".into(), rules.to_string())]).unwrap();
+        let ctx = ExtractContext {
+            lang: Some("en".into()),
+            tz: chrono_tz::UTC,
+            reference: Utc::now(),
+        };
+        let read = |text: &str| -> Vec<String> {
+            x.extract(text, &ctx)
+                .into_iter()
+                .map(|s| s.rule_id)
+                .collect()
+        };
+        // The fallback's longer match does not push the phrase rule's out before being dropped.
+        assert_eq!(
+            read("Good news: the service is back."),
+            ["t.recovering.phrase"]
+        );
+        assert_eq!(read("Site down since 9:00."), ["t.investigating.word"]);
+        assert!(read("Nothing to report.").is_empty());
     }
 }

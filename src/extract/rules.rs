@@ -154,6 +154,14 @@ pub struct Rule {
     pub line: usize,
 }
 
+impl Rule {
+    /// A fallback: a weak phase that takes nothing back. It is read only when the post's other
+    /// rules leave no phase, so it never competes with them (nor costs its guards when they spoke).
+    pub fn is_fallback(&self) -> bool {
+        self.weak && self.lowers.is_empty() && matches!(self.yields, RuleYield::Phase(_))
+    }
+}
+
 /// Reads rule files: every `*.toml` below a folder, sorted by path.
 pub fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, RulesError> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
