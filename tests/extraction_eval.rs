@@ -517,17 +517,18 @@ fn french_eighth_blind_set_the_rules_were_generalised_on() {
 }
 
 #[test]
-fn french_eleventh_blind_set_read_blind() {
+fn french_eleventh_blind_set_the_rules_were_generalised_on() {
     // 120 posts written blind in session 9 with the widest vocabulary asked for (plain wording of
     // community managers and on-call engineers, six new voices: EV charging, insurance, ticketing,
     // media, schools, travel); read blind at 61.7 % by session 8's rules and 63.3 % with the French
-    // vocabulary fallback. Its floor is that blind read until a round is tuned on it.
+    // vocabulary fallback; French round 11 then widened the families on its misses (an end said
+    // for everyone, familiar watches, incident accounts, a cause at a third party): 77.5 %.
     let r = report(
         "French eleventh blind set (development)",
         &labels("fr_dev11.jsonl"),
         None,
     );
-    assert_floors(&r, 0.63, 0.01);
+    assert_floors(&r, 0.77, 0.01);
 }
 
 #[test]
