@@ -275,7 +275,7 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
     // are not written against it. An honest estimate of how the French rules carry over to new
     // wording; see docs/extraction.md.
     let r = held_out("French held-out test half", &labels("fr_test.jsonl"), None);
-    assert_floors(&r, 0.85, 0.02);
+    assert_floors(&r, 0.87, 0.02);
     assert!(
         r.resolved.recall().unwrap_or(0.0) >= 0.80,
         "resolved recall {:?}",
@@ -337,7 +337,7 @@ fn french_second_held_out_set_the_rules_were_not_written_on() {
         &labels("fr_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.82, 0.03);
+    assert_floors(&r, 0.85, 0.03);
 }
 
 #[test]
@@ -383,7 +383,7 @@ fn french_fourth_blind_set_the_rules_were_generalised_on() {
 fn french_third_held_out_set_the_rules_were_not_written_on() {
     // Written blind in session 4 alongside fr_dev4 and kept held out: aggregate only.
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
-    assert_floors(&r, 0.80, 0.035);
+    assert_floors(&r, 0.83, 0.035);
 }
 
 #[test]
