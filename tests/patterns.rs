@@ -301,6 +301,39 @@ fn a_later_sentence_that_awaits_full_resolution_takes_back_an_earlier_one() {
 }
 
 #[test]
+fn a_watch_in_a_later_sentence_takes_back_a_return_but_not_an_explicit_closure() {
+    // A return, even for everyone, that the provider still watches is not the end …
+    for post in [
+        "Le service est rétabli sur tous les sites concernés. Par prudence, nos équipes continuent de surveiller la plateforme.",
+        "Tous les volumes sont de nouveau accessibles depuis 16h. Nous suivons cela de près cette nuit.",
+    ] {
+        assert_eq!(phases(post, "fr"), ["monitoring"], "{post}");
+    }
+    // … an incident said closed stays closed, the watch read beside it …
+    assert_eq!(
+        phases(
+            "L'incident est clos. Nous restons attentifs à tout nouveau signalement.",
+            "fr"
+        ),
+        ["resolved", "monitoring"]
+    );
+    // … and a watch told before the return does not take it back.
+    assert_eq!(
+        phases(
+            "Nous avons surveillé les files toute la nuit. Ce matin, tout est rentré dans l'ordre.",
+            "fr"
+        ),
+        ["resolved"]
+    );
+}
+
+#[test]
+fn a_rule_that_spares_without_lowering_is_reported() {
+    let msg = load_error("pending.toml", "lang = \"en\"\n[guards]\nclosed = 'closed'\n[[rule]]\nid = \"en.r\"\nyields = \"monitoring\"\nspares = [\"closed\"]\nregex = ['watching']\nexamples = [{ text = \"watching\", expect = \"monitoring\" }]\n");
+    assert!(msg.contains("en.r") && msg.contains("spares"), "{msg}");
+}
+
+#[test]
 fn a_rule_lowering_an_unknown_phase_is_reported() {
     let msg = load_error("pending.toml", "lang = \"en\"\n[[rule]]\nid = \"en.r\"\nyields = \"monitoring\"\nlowers = [\"finished\"]\nregex = ['watching']\nexamples = [{ text = \"watching\", expect = \"monitoring\" }]\n");
     assert!(msg.contains("en.r") && msg.contains("lowers"), "{msg}");

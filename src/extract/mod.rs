@@ -912,15 +912,20 @@ fn extract_with(
     // A rule that `lowers` phases takes back the statements of those phases made before it
     // (nothing to do, and nothing allocated, in the usual post where no such rule matched).
     if kept.iter().any(|l| !pack.rules[l.rule].lowers.is_empty()) {
-        let lowered: Vec<bool> = kept
-            .iter()
-            .map(|h| match h.value {
-                HitValue::Yield(Yield::Phase(p)) => kept
-                    .iter()
-                    .any(|l| l.start > h.start && pack.rules[l.rule].lowers.contains(&p)),
-                _ => false,
-            })
-            .collect();
+        let lowered: Vec<bool> =
+            kept.iter()
+                .map(|h| match h.value {
+                    HitValue::Yield(Yield::Phase(p)) => kept.iter().any(|l| {
+                        let lowering = &pack.rules[l.rule];
+                        l.start > h.start
+                            && lowering.lowers.contains(&p)
+                            && !lowering.spares.as_ref().is_some_and(|g| {
+                                g.is_match(&text[h.start..sentence(text, h.start).1])
+                            })
+                    }),
+                    _ => false,
+                })
+                .collect();
         let mut flags = lowered.into_iter();
         kept.retain(|_| !flags.next().unwrap_or(false));
     }

@@ -16,6 +16,7 @@
 //! yields = "identified"             # a phase, "restored", "affected" or "time"
 //! priority = 10                     # wins over a lower one matching the same words
 //! lowers = []                       # phases an earlier statement announced that this match takes back
+//! spares = []                       # … except one a guard finds from its match to its sentence's end
 //! regex = ['''probl[eè]me (?:a été |est )?identifi[ée]''']
 //! unless = ["negation"]             # cancelled when a guard matches the clause before it
 //! unless_after = []                 # … the rest of the clause after it
@@ -97,6 +98,10 @@ struct RawRule {
     /// resolved" is not a resolution.
     #[serde(default)]
     lowers: Vec<String>,
+    /// Guards read in an earlier statement this rule would lower, from its match to the end of
+    /// its sentence: a match spares it ("Incident clos. Nous restons attentifs" stays a resolution).
+    #[serde(default)]
+    spares: Vec<String>,
     regex: Vec<String>,
     #[serde(default)]
     unless: Vec<String>,
@@ -139,6 +144,10 @@ pub struct Rule {
     pub weak: bool,
     /// Phases announced earlier in the post that a match of this rule takes back.
     pub lowers: Vec<Phase>,
+    /// The guards that spare an earlier statement from `lowers`, read from its match to the end of
+    /// its sentence: an explicit closure ("incident clos") is not taken back by a later watch, a
+    /// plain return is.
+    pub spares: Option<Guard>,
     pub regexes: Vec<RuleRegex>,
     /// The rule's guards looked for in the clause before the match, as one regex: the
     /// alternation of every guard it names (one search per match, not one per guard).
@@ -304,6 +313,12 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         let unless = resolve(&raw.unless)?;
         let unless_after = resolve(&raw.unless_after)?;
         let unless_inside = resolve(&raw.unless_inside)?;
+        let spares = resolve(&raw.spares)?;
+        if spares.is_some() && raw.lowers.is_empty() {
+            return Err(err(
+                "spares needs lowers: it names what a lowering spares".into()
+            ));
+        }
         if raw.examples.is_empty() {
             return Err(err("a rule needs at least one example".into()));
         }
@@ -319,6 +334,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             priority: raw.priority,
             weak: raw.weak,
             lowers,
+            spares,
             regexes: regexes.into_iter().map(|(re, _)| re).collect(),
             unless,
             unless_after,
