@@ -547,6 +547,21 @@ fn french_eleventh_blind_set_the_rules_were_generalised_on() {
 }
 
 #[test]
+fn french_twelfth_blind_set_weighted_to_incident_ends() {
+    // 160 posts written blind in session 10, half of them at the end of an incident, where a
+    // return, a watch that goes on and an explicit closure must be told apart (five new voices:
+    // managed IT, tills, e-learning, parking, SMS APIs); read blind at 73.1 % with 4 false
+    // resolved, 74.4 % and 2 once a later watch takes back a plain return, then 85.6 % and 1
+    // after French round 12 (docs/extraction.md, session 10).
+    let r = report(
+        "French twelfth blind set (development)",
+        &labels("fr_dev12.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.85, 0.01);
+}
+
+#[test]
 fn french_ninth_blind_set_the_rules_were_generalised_on() {
     // 120 posts written blind in session 7 (French round 9) in new voices (game-server hosts,
     // e-mail, payment, e-commerce, VoIP, regional ISPs, hospital and university IT, town halls,
