@@ -331,13 +331,13 @@ fn a_second_hand_labelled_sample_from_the_dev_half() {
 fn french_second_held_out_set_the_rules_were_not_written_on() {
     // A third blind set (other voices and registers: gaming, hospitals, utilities, payment
     // terminals, casual posts), kept held out like the test half: aggregate only (83.3 % after
-    // French round 9 of session 7).
+    // French round 9 of session 7; 86.7 % and no false resolved since session 10's later watch).
     let r = held_out(
         "French second held-out set",
         &labels("fr_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.85, 0.03);
+    assert_floors(&r, 0.86, 0.01);
 }
 
 #[test]
@@ -392,13 +392,14 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
     // 160 posts written blind in session 9 in the proportions of real streams (Statuspage-like
     // updates, social posts, e-mails to customers, support replies) and kept held out: aggregate
     // only. Read at 69.4 % by session 8's rules and 70.6 % by session 9's, with 6 false resolved
-    // of 129 (a return followed by a watch in a later sentence, docs/extraction.md).
+    // of 129 (a return followed by a watch in a later sentence, docs/extraction.md); 72.5 % and
+    // 3 false resolved once such a watch takes the return back (session 10).
     let r = held_out(
         "French fourth held-out set",
         &labels("fr_test4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.70, 0.05);
+    assert_floors(&r, 0.72, 0.03);
 }
 
 #[test]
