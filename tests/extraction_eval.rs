@@ -505,14 +505,14 @@ fn english_social_posts_seventh_dev_set_weighted_to_incident_ends() {
     // 160 posts written blind in session 10, weighted to the end of incidents (a return for
     // everyone, then a watch that goes on; an explicit closure with a watch beside it; IoT,
     // logistics, EV charging, tills and satellite voices); read blind at 48.1 % by session 10's
-    // rules, 79.4 % (1 false "resolved" of 121) after English round 7; its misses are read when
+    // rules, 82.5 % (1 false "resolved" of 121) after English round 7; its misses are read when
     // English rules are written.
     let r = report(
         "English social posts, seventh dev set",
         &labels("en_social_dev7.jsonl"),
         None,
     );
-    assert_floors(&r, 0.78, 0.01);
+    assert_floors(&r, 0.82, 0.01);
 }
 
 #[test]
