@@ -429,6 +429,20 @@ fn english_social_posts_second_held_out_set() {
 }
 
 #[test]
+fn english_third_held_out_set_in_the_mix_of_real_streams() {
+    // 160 posts written blind in session 10 in the proportions of real streams (status-page
+    // updates, social posts, e-mails, support replies) and kept held out: aggregate only, the
+    // figure to quote for unseen English. Read at 51.9 % by session 9's rules and 54.4 % after
+    // English round 7 (resolved recall 25 %, 2 false "resolved" of 128).
+    let r = held_out(
+        "English third held-out set",
+        &labels("en_social_test3.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.54, 0.02);
+}
+
+#[test]
 fn french_fifth_blind_set_the_rules_were_generalised_on() {
     // 160 longer, mixed posts (multi-update pages, e-mails, public bodies, banks), written blind
     // in session 4 and read blind at 67.5 % by the rules of the first tuning round; then used to
