@@ -432,15 +432,15 @@ fn english_social_posts_second_held_out_set() {
 fn english_social_posts_eighth_dev_set_in_the_mix_of_real_streams() {
     // 200 posts written blind in session 10 in the proportions of real streams (status-page
     // updates, social posts, e-mails, support replies), with the widest wording for the end of
-    // incidents; read blind at 53.5 % (resolved recall 39 %), 70.5 % after English round 8
-    // (resolved recall 71 %, 3 false "resolved" of 149); its misses are read when English rules
+    // incidents; read blind at 53.5 % (resolved recall 39 %), 76.0 % after English round 8
+    // (resolved recall 78 %, 3 false "resolved" of 149); its misses are read when English rules
     // are written.
     let r = report(
         "English social posts, eighth dev set",
         &labels("en_social_dev8.jsonl"),
         None,
     );
-    assert_floors(&r, 0.70, 0.03);
+    assert_floors(&r, 0.75, 0.03);
 }
 
 #[test]
@@ -448,14 +448,14 @@ fn english_third_held_out_set_in_the_mix_of_real_streams() {
     // 160 posts written blind in session 10 in the proportions of real streams (status-page
     // updates, social posts, e-mails, support replies) and kept held out: aggregate only, the
     // figure to quote for unseen English. Read at 51.9 % by session 9's rules, 54.4 % after
-    // English round 7 (resolved recall 25 %, 2 false "resolved" of 128) and 55.6 % after round 8
-    // (resolved recall 31 %, 2 of 128).
+    // English round 7 (resolved recall 25 %, 2 false "resolved" of 128) and 56.2 % after round 8
+    // (resolved recall 34 %, 2 of 128).
     let r = held_out(
         "English third held-out set",
         &labels("en_social_test3.jsonl"),
         None,
     );
-    assert_floors(&r, 0.55, 0.02);
+    assert_floors(&r, 0.56, 0.02);
 }
 
 #[test]
