@@ -393,13 +393,14 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
     // updates, social posts, e-mails to customers, support replies) and kept held out: aggregate
     // only. Read at 69.4 % by session 8's rules and 70.6 % by session 9's, with 6 false resolved
     // of 129 (a return followed by a watch in a later sentence, docs/extraction.md); 72.5 % and
-    // 3 false resolved once such a watch takes the return back (session 10).
+    // 3 false resolved once such a watch takes the return back, 73.8 % after French round 13
+    // (session 10).
     let r = held_out(
         "French fourth held-out set",
         &labels("fr_test4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.72, 0.03);
+    assert_floors(&r, 0.73, 0.03);
 }
 
 #[test]
@@ -605,6 +606,20 @@ fn french_twelfth_blind_set_weighted_to_incident_ends() {
         None,
     );
     assert_floors(&r, 0.85, 0.01);
+}
+
+#[test]
+fn french_thirteenth_blind_set_in_the_mix_of_real_streams() {
+    // 200 posts written blind in session 10 in the proportions of real streams (status-page
+    // updates, social posts, e-mails, support replies; French from France, Belgium, Switzerland,
+    // Québec and West Africa); read blind at 57.5 % (resolved recall 41 %, 6 false resolved of
+    // 144), 63.0 % after French round 13 (resolved recall 57 %, 4 false resolved).
+    let r = report(
+        "French thirteenth blind set (development)",
+        &labels("fr_dev13.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.62, 0.03);
 }
 
 #[test]
