@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use regex_automata::util::pool::Pool;
 
-use crate::model::{Percent, Statement, Yield};
+use crate::model::{Percent, Phase, Statement, Yield};
 
 pub mod check;
 pub mod cli;
@@ -898,6 +898,18 @@ fn without_overlaps(pack: &Pack, mut values: Vec<Hit>) -> Vec<Hit> {
     kept
 }
 
+/// Does the later match `later` take back the earlier statement `earlier` (of phase `phase`)? Its
+/// rule must lower that phase, and none of the guards it `spares` may be found in the earlier
+/// statement, from its match to the end of its sentence ("Incident clos. Nous restons attentifs").
+fn takes_back(pack: &Pack, text: &str, later: &Hit, earlier: &Hit, phase: Phase) -> bool {
+    let rule = &pack.rules[later.rule];
+    later.start > earlier.start
+        && rule.lowers.contains(&phase)
+        && !rule.spares.as_ref().is_some_and(|spares| {
+            spares.is_match(&text[earlier.start..sentence(text, earlier.start).1])
+        })
+}
+
 fn extract_with(
     pack: &Pack,
     only: Option<usize>,
@@ -912,20 +924,15 @@ fn extract_with(
     // A rule that `lowers` phases takes back the statements of those phases made before it
     // (nothing to do, and nothing allocated, in the usual post where no such rule matched).
     if kept.iter().any(|l| !pack.rules[l.rule].lowers.is_empty()) {
-        let lowered: Vec<bool> =
-            kept.iter()
-                .map(|h| match h.value {
-                    HitValue::Yield(Yield::Phase(p)) => kept.iter().any(|l| {
-                        let lowering = &pack.rules[l.rule];
-                        l.start > h.start
-                            && lowering.lowers.contains(&p)
-                            && !lowering.spares.as_ref().is_some_and(|g| {
-                                g.is_match(&text[h.start..sentence(text, h.start).1])
-                            })
-                    }),
-                    _ => false,
-                })
-                .collect();
+        let lowered: Vec<bool> = kept
+            .iter()
+            .map(|h| match h.value {
+                HitValue::Yield(Yield::Phase(p)) => {
+                    kept.iter().any(|l| takes_back(pack, text, l, h, p))
+                }
+                _ => false,
+            })
+            .collect();
         let mut flags = lowered.into_iter();
         kept.retain(|_| !flags.next().unwrap_or(false));
     }
