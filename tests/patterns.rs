@@ -392,3 +392,47 @@ counter_examples = ["60 % des appels au support sont traités"]
         "{got:?}"
     );
 }
+
+#[test]
+fn a_post_wide_guard_keeps_a_write_up_a_report() {
+    // `unless_post` reads the whole post: a closed window told in the past is the end of the
+    // incident in an e-mail sent afterwards, but not in the write-up that is the post itself.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "retro.toml",
+        r#"lang = "fr"
+[guards]
+report = '''\bvoici notre analyse\b'''
+[[rule]]
+id = "fr.r"
+yields = "resolved"
+unless_post = ["report"]
+regex = ['''\bentre \d{1,2}h et \d{1,2}h, (?:\w+\s+){0,6}?ont\b''']
+examples = [{ text = "Mardi entre 14h et 15h, les sites ont affiché des erreurs.", expect = "resolved" }]
+counter_examples = ["Comme promis, voici notre analyse. Mardi entre 14h et 15h, les sites ont affiché des erreurs."]
+"#,
+    );
+    let report = test_patterns(dir.path()).unwrap();
+    assert!(report.passed(), "{report}");
+
+    // The bundled French rules: the same window in a customer e-mail, and in a published analysis.
+    assert_eq!(
+        phases(
+            "Bonjour, mardi entre 14h05 et 15h10, les sites hébergés sur le serveur web-112 ont affiché des erreurs 500.",
+            "fr"
+        ),
+        ["resolved"]
+    );
+    assert!(!phases(
+        "Comme promis, voici notre analyse. Le 3 juin, de 9h50 à 11h35, la création d'instances a pris jusqu'à 6 minutes.",
+        "fr"
+    )
+    .contains(&"resolved".to_string()));
+    // A window still to come is no retrospective.
+    assert!(!phases(
+        "Le service sera interrompu le 12 mars entre 22h et 23h pour maintenance.",
+        "fr"
+    )
+    .contains(&"resolved".to_string()));
+}

@@ -748,6 +748,10 @@ fn hits(
         if spans.is_empty() {
             continue;
         }
+        // A post-wide guard drops every match of the rule in the post.
+        if rule.unless_post.as_ref().is_some_and(|g| g.is_match(text)) {
+            continue;
+        }
         // Guards read the clause before the match, for `unless_after` the rest of the clause
         // after it, and for `unless_inside` the match itself.
         let guarded = |start: usize, end: usize| {

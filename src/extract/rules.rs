@@ -21,6 +21,7 @@
 //! unless = ["negation"]             # cancelled when a guard matches the clause before it
 //! unless_after = []                 # … the rest of the clause after it
 //! unless_inside = []                # … the matched text itself
+//! unless_post = []                  # … anywhere in the post
 //! examples = [{ text = "Le problème a été identifié vers 11h30", expect = "identified" }]
 //! counter_examples = ["Le problème n'est pas encore identifié"]
 //! ```
@@ -110,6 +111,8 @@ struct RawRule {
     #[serde(default)]
     unless_inside: Vec<String>,
     #[serde(default)]
+    unless_post: Vec<String>,
+    #[serde(default)]
     examples: Vec<RawExample>,
     #[serde(default)]
     counter_examples: Vec<String>,
@@ -157,6 +160,10 @@ pub struct Rule {
     /// The same for the guards looked for in the matched text itself: what a share is of, when
     /// the rule's gap takes it in ("60 % des appels au support sont traités").
     pub unless_inside: Option<Guard>,
+    /// The same for the guards looked for anywhere in the post: what the whole post is (a
+    /// write-up promised or published, a reply about the reader's own setup) that one clause
+    /// does not show.
+    pub unless_post: Option<Guard>,
     pub examples: Vec<RawExample>,
     pub counter_examples: Vec<String>,
     pub file: PathBuf,
@@ -313,6 +320,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         let unless = resolve(&raw.unless)?;
         let unless_after = resolve(&raw.unless_after)?;
         let unless_inside = resolve(&raw.unless_inside)?;
+        let unless_post = resolve(&raw.unless_post)?;
         let spares = resolve(&raw.spares)?;
         if spares.is_some() && raw.lowers.is_empty() {
             return Err(err(
@@ -339,6 +347,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             unless,
             unless_after,
             unless_inside,
+            unless_post,
             examples: raw.examples,
             counter_examples: raw.counter_examples,
             file: path.to_path_buf(),
