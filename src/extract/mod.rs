@@ -532,14 +532,22 @@ fn clause(text: &str, start: usize, end: usize) -> (usize, usize) {
         }
     }
     // The last " but " (or its kin) between the clause start and the match, without regard to
-    // ASCII case: the one that ends last wins.
-    const SEPS: [&str; 5] = [" but ", " mais ", " however ", " cependant ", " toutefois "];
+    // ASCII case: the one that ends last wins. ", so " opens a consequence: "went through with no
+    // latency spikes, so this incident is closed" (the "no" is not the closure's negation).
+    const SEPS: [&str; 6] = [
+        " but ",
+        " mais ",
+        " however ",
+        " cependant ",
+        " toutefois ",
+        ", so ",
+    ];
     let mut best = s;
     for p in (s..start).rev() {
         if p + " toutefois ".len() <= best {
             break;
         }
-        if b[p] != b' ' {
+        if b[p] != b' ' && b[p] != b',' {
             continue;
         }
         for sep in SEPS {
@@ -1042,6 +1050,20 @@ mod tests {
         assert_eq!(share_word("Three quarters"), Some(75.0));
         assert_eq!(share_word("les deux tiers").map(|v| v.round()), Some(67.0));
         assert_eq!(share_word("la plupart"), None);
+    }
+
+    #[test]
+    fn a_clause_starts_after_but_and_after_a_comma_so() {
+        let text = "Backups ran with no spikes, so this incident is closed.";
+        let at = text.find("this").unwrap();
+        assert_eq!(&text[clause(text, at, at + 4).0..at], "");
+        let text = "No errors since 10:00 but the queue is slow.";
+        let at = text.find("the queue").unwrap();
+        assert_eq!(&text[clause(text, at, at + 9).0..at], "");
+        // A "so" without its comma is no clause break: "not so bad".
+        let text = "It was not so bad.";
+        let at = text.find("bad").unwrap();
+        assert_eq!(clause(text, at, at + 3).0, 0);
     }
 
     #[test]
