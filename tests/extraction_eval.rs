@@ -394,13 +394,13 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
     // only. Read at 69.4 % by session 8's rules and 70.6 % by session 9's, with 6 false resolved
     // of 129 (a return followed by a watch in a later sentence, docs/extraction.md); 72.5 % and
     // 3 false resolved once such a watch takes the return back, 73.8 % after French round 13
-    // (session 10).
+    // (session 10), 75.0 % after session 11 (resolved recall 77 %, 3 false resolved).
     let r = held_out(
         "French fourth held-out set",
         &labels("fr_test4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.73, 0.03);
+    assert_floors(&r, 0.74, 0.03);
 }
 
 #[test]
@@ -434,14 +434,28 @@ fn english_social_posts_eighth_dev_set_in_the_mix_of_real_streams() {
     // 200 posts written blind in session 10 in the proportions of real streams (status-page
     // updates, social posts, e-mails, support replies), with the widest wording for the end of
     // incidents; read blind at 53.5 % (resolved recall 39 %), 76.0 % after English round 8
-    // (resolved recall 78 %, 3 false "resolved" of 149); its misses are read when English rules
-    // are written.
+    // (resolved recall 78 %, 3 false "resolved" of 149), 82.0 % after session 11; its misses are
+    // read when English rules are written.
     let r = report(
         "English social posts, eighth dev set",
         &labels("en_social_dev8.jsonl"),
         None,
     );
-    assert_floors(&r, 0.75, 0.03);
+    assert_floors(&r, 0.81, 0.03);
+}
+
+#[test]
+fn english_social_posts_ninth_dev_set_in_the_mix_of_real_streams() {
+    // 200 posts written blind in session 11 in the proportions of real streams, with returns told
+    // after the fact in replies, e-mails and write-ups; read blind at 51.0 % by session 10's rules
+    // (54.5 % by session 11's first changes), 81.0 % after English round 9 (resolved recall 68 %,
+    // 1 false "resolved" of 138).
+    let r = report(
+        "English social posts, ninth dev set",
+        &labels("en_social_dev9.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.80, 0.015);
 }
 
 #[test]
@@ -450,13 +464,14 @@ fn english_third_held_out_set_in_the_mix_of_real_streams() {
     // updates, social posts, e-mails, support replies) and kept held out: aggregate only, the
     // figure to quote for unseen English. Read at 51.9 % by session 9's rules, 54.4 % after
     // English round 7 (resolved recall 25 %, 2 false "resolved" of 128) and 56.2 % after round 8
-    // (resolved recall 34 %, 2 of 128).
+    // (resolved recall 34 %, 2 of 128); 61.3 % after session 11's round 9 and the Google Cloud
+    // wording (resolved recall 44 %, 3 of 128: one false "resolved" more).
     let r = held_out(
         "English third held-out set",
         &labels("en_social_test3.jsonl"),
         None,
     );
-    assert_floors(&r, 0.56, 0.02);
+    assert_floors(&r, 0.60, 0.03);
 }
 
 #[test]
@@ -613,13 +628,27 @@ fn french_thirteenth_blind_set_in_the_mix_of_real_streams() {
     // 200 posts written blind in session 10 in the proportions of real streams (status-page
     // updates, social posts, e-mails, support replies; French from France, Belgium, Switzerland,
     // Québec and West Africa); read blind at 57.5 % (resolved recall 41 %, 6 false resolved of
-    // 144), 63.0 % after French round 13 (resolved recall 57 %, 4 false resolved).
+    // 144), 63.0 % after French round 13 (resolved recall 57 %, 4 false resolved), 68.0 % after
+    // session 11 (closed windows told in the past, French round 14).
     let r = report(
         "French thirteenth blind set (development)",
         &labels("fr_dev13.jsonl"),
         None,
     );
-    assert_floors(&r, 0.62, 0.03);
+    assert_floors(&r, 0.67, 0.03);
+}
+
+#[test]
+fn french_fourteenth_blind_set_in_the_mix_of_real_streams() {
+    // 200 posts written blind in session 11 in the proportions of real streams; read blind at
+    // 58.0 % by session 10's rules (resolved recall 47 %, 1 false resolved of 140), 94.0 % after
+    // French round 14 (resolved recall 90 %, no false resolved).
+    let r = report(
+        "French fourteenth blind set (development)",
+        &labels("fr_dev14.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.93, 0.01);
 }
 
 #[test]
@@ -677,4 +706,59 @@ fn restored_and_affected_shares_in_held_out_posts() {
             "{title}: affected {ap:?} {ar:?}"
         );
     }
+}
+
+/// Google Cloud's status updates, labelled resolved or not by Google's own service status
+/// (`make_gcp_labels.py`): a second provider, in real text, never seen by the rules before session
+/// 11. Incidents split like the well-labelled providers (FNV-1a of the id, even → dev, odd → held
+/// out). The incident reports (labelled postmortem) are left out of these figures: a report may
+/// say the incident was resolved, which is no false resolution.
+fn gcp_half(dev: bool) -> Vec<Labelled> {
+    labels("gcp_labels.jsonl")
+        .into_iter()
+        .filter(|l| l.status != Some(Phase::Postmortem) && in_dev_half(l) == dev)
+        .collect()
+}
+
+#[test]
+fn google_cloud_updates_dev_half_resolved_or_not() {
+    let r = report(
+        "Google Cloud updates, dev half (resolved lines only)",
+        &gcp_half(true),
+        Some("en"),
+    );
+    assert!(
+        r.resolved.recall().unwrap() >= 0.75,
+        "{:?}",
+        r.resolved.recall()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.015,
+        "{}",
+        r.false_resolved_rate()
+    );
+}
+
+#[test]
+fn google_cloud_updates_held_out_half_resolved_or_not() {
+    let r = held_out(
+        "Google Cloud updates, held-out half (resolved lines only)",
+        &gcp_half(false),
+        Some("en"),
+    );
+    println!(
+        "resolved recall {:?}, false resolved {}",
+        r.resolved.recall(),
+        r.false_resolved_rate()
+    );
+    assert!(
+        r.resolved.recall().unwrap() >= 0.77,
+        "{:?}",
+        r.resolved.recall()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.01,
+        "{}",
+        r.false_resolved_rate()
+    );
 }
