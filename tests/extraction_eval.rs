@@ -722,6 +722,8 @@ fn gcp_half(dev: bool) -> Vec<Labelled> {
 
 #[test]
 fn google_cloud_updates_dev_half_resolved_or_not() {
+    // Read blind at 7.0 % resolved recall, 3 false "resolved" of 225; 76.1 %, 3 of 225, after
+    // session 11.
     let r = report(
         "Google Cloud updates, dev half (resolved lines only)",
         &gcp_half(true),
@@ -741,6 +743,8 @@ fn google_cloud_updates_dev_half_resolved_or_not() {
 
 #[test]
 fn google_cloud_updates_held_out_half_resolved_or_not() {
+    // Read blind at 5.2 % resolved recall, no false "resolved" of 324; 79.2 %, 1 of 324, after
+    // session 11.
     let r = held_out(
         "Google Cloud updates, held-out half (resolved lines only)",
         &gcp_half(false),
@@ -758,6 +762,58 @@ fn google_cloud_updates_held_out_half_resolved_or_not() {
     );
     assert!(
         r.false_resolved_rate() < 0.01,
+        "{}",
+        r.false_resolved_rate()
+    );
+}
+
+/// AWS Service Health Dashboard updates, labelled by the event's own "[RESOLVED]" mark: the last
+/// update of a resolved event is the resolution, every other update is not (`make_aws_labels.py`).
+/// A third provider in real text, split by event like the others.
+fn aws_half(dev: bool) -> Vec<Labelled> {
+    labels("aws_labels.jsonl")
+        .into_iter()
+        .filter(|l| in_dev_half(l) == dev)
+        .collect()
+}
+
+#[test]
+fn aws_updates_dev_half_resolved_or_not() {
+    // Read blind at 85.8 % resolved recall, 3 false "resolved" of 343 (two of them "resolved"
+    // updates that AWS followed with another one); 87.6 %, 4 of 343, after session 11.
+    let r = report(
+        "AWS updates, dev half (resolved lines only)",
+        &aws_half(true),
+        Some("en"),
+    );
+    assert!(
+        r.resolved.recall().unwrap() >= 0.87,
+        "{:?}",
+        r.resolved.recall()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.015,
+        "{}",
+        r.false_resolved_rate()
+    );
+}
+
+#[test]
+fn aws_updates_held_out_half_resolved_or_not() {
+    // Read blind at 92.9 % resolved recall, 5 false "resolved" of 310; 94.9 %, 5 of 310, after
+    // session 11.
+    let r = held_out(
+        "AWS updates, held-out half (resolved lines only)",
+        &aws_half(false),
+        Some("en"),
+    );
+    assert!(
+        r.resolved.recall().unwrap() >= 0.94,
+        "{:?}",
+        r.resolved.recall()
+    );
+    assert!(
+        r.false_resolved_rate() < 0.02,
         "{}",
         r.false_resolved_rate()
     );
