@@ -98,6 +98,13 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+/// The report of `test_patterns` on a folder holding only `text`, as `name`.
+fn self_test(name: &str, text: &str) -> statustrail::extract::PatternReport {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), name, text);
+    test_patterns(dir.path()).unwrap()
+}
+
 /// The error `test_patterns` reports for a folder holding only `text`, as `name`.
 fn load_error(name: &str, text: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -142,13 +149,10 @@ fn an_unknown_phase_is_refused_at_load() {
 
 #[test]
 fn a_failing_example_fails_the_report() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
+    let report = self_test(
         "weak.toml",
         "lang = \"en\"\n[[rule]]\nid = \"en.weak\"\nyields = \"resolved\"\nregex = ['\\bresolved\\b']\nexamples = [{ text = \"all good now\", expect = \"resolved\" }]\ncounter_examples = [\"not resolved\"]\n",
     );
-    let report = test_patterns(dir.path()).unwrap();
     assert!(!report.passed());
     assert_eq!(report.failures.len(), 2, "{report}");
     assert!(report.to_string().contains("FAIL"));
@@ -171,9 +175,7 @@ fn any_of_a_rules_guards_cancels_it_and_each_keeps_its_own_flags() {
     // Two guards, one of them case-sensitive by its own (?-i): they are searched as one
     // alternation, either still cancels the match, and the flag stays with its guard ("NOT" is
     // still a negation, a lowercase "eta" is no forecast).
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
+    let report = self_test(
         "guards.toml",
         r#"lang = "en"
 [guards]
@@ -191,7 +193,6 @@ examples = [
 counter_examples = ["The issue is NOT resolved.", "ETA noon, resolved"]
 "#,
     );
-    let report = test_patterns(dir.path()).unwrap();
     assert!(report.passed(), "{report}");
 }
 
@@ -199,9 +200,7 @@ counter_examples = ["The issue is NOT resolved.", "ETA noon, resolved"]
 fn a_named_fragment_is_written_once_and_used_by_rules_and_guards() {
     // One definition of how a number is written, used by a percentage rule and by a guard; a
     // fragment may use another one.
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
+    let report = self_test(
         "pct.toml",
         r#"lang = "fr"
 [define]
@@ -222,7 +221,6 @@ examples = [
 counter_examples = ["Budget de 12 000 €, 90 % des sites sont rétablis"]
 "#,
     );
-    let report = test_patterns(dir.path()).unwrap();
     assert!(report.passed(), "{report}");
 }
 
@@ -343,9 +341,7 @@ fn a_rule_lowering_an_unknown_phase_is_reported() {
 fn a_guard_inside_the_match_tells_what_a_share_is_of() {
     // `unless_inside` reads the matched text itself: the word gap between the share and its verb
     // takes in what the share is of.
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
+    let report = self_test(
         "pct.toml",
         r#"lang = "fr"
 [guards]
@@ -359,7 +355,6 @@ examples = [{ text = "60 % des dossiers sont traités", expect = 60 }]
 counter_examples = ["60 % des appels au support sont traités"]
 "#,
     );
-    let report = test_patterns(dir.path()).unwrap();
     assert!(report.passed(), "{report}");
 
     // The bundled rules: the issue's own example of an unrelated share says nothing, and a
@@ -397,9 +392,7 @@ counter_examples = ["60 % des appels au support sont traités"]
 fn a_post_wide_guard_keeps_a_write_up_a_report() {
     // `unless_post` reads the whole post: a closed window told in the past is the end of the
     // incident in an e-mail sent afterwards, but not in the write-up that is the post itself.
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
+    let report = self_test(
         "retro.toml",
         r#"lang = "fr"
 [guards]
@@ -413,7 +406,6 @@ examples = [{ text = "Mardi entre 14h et 15h, les sites ont affiché des erreurs
 counter_examples = ["Comme promis, voici notre analyse. Mardi entre 14h et 15h, les sites ont affiché des erreurs."]
 "#,
     );
-    let report = test_patterns(dir.path()).unwrap();
     assert!(report.passed(), "{report}");
 
     // The bundled French rules: the same window in a customer e-mail, and in a published analysis.
