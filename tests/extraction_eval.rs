@@ -384,7 +384,7 @@ fn french_fourth_blind_set_the_rules_were_generalised_on() {
 fn french_third_held_out_set_the_rules_were_not_written_on() {
     // Written blind in session 4 alongside fr_dev4 and kept held out: aggregate only.
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
-    assert_floors(&r, 0.83, 0.035);
+    assert_floors(&r, 0.86, 0.035);
 }
 
 #[test]
@@ -394,13 +394,14 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
     // only. Read at 69.4 % by session 8's rules and 70.6 % by session 9's, with 6 false resolved
     // of 129 (a return followed by a watch in a later sentence, docs/extraction.md); 72.5 % and
     // 3 false resolved once such a watch takes the return back, 73.8 % after French round 13
-    // (session 10), 75.0 % after session 11 (resolved recall 77 %, 3 false resolved).
+    // (session 10), 75.0 % after session 11's round 14 (resolved recall 77 %, 3 false resolved)
+    // and 76.9 % after round 15 (resolved recall 84 %, 3 false resolved).
     let r = held_out(
         "French fourth held-out set",
         &labels("fr_test4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.74, 0.03);
+    assert_floors(&r, 0.76, 0.03);
 }
 
 #[test]
@@ -651,6 +652,19 @@ fn french_thirteenth_blind_set_in_the_mix_of_real_streams() {
         None,
     );
     assert_floors(&r, 0.67, 0.03);
+}
+
+#[test]
+fn french_fifteenth_blind_set_weighted_to_status_logs() {
+    // 200 posts written blind in session 11, weighted to status pages and incident logs; read
+    // blind at 58.5 % by session 10's rules and 62.0 % by session 11's round 14, 77.0 % after
+    // French round 15 (resolved recall 85 %, 1 false resolved of 159).
+    let r = report(
+        "French fifteenth blind set (status logs)",
+        &labels("fr_dev15.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.76, 0.01);
 }
 
 #[test]
