@@ -151,6 +151,10 @@ fn well_labelled_providers_phases_are_read_from_the_prose() {
 fn well_labelled_providers_dev_half_the_rules_were_tuned_on() {
     // The dev half: its misses are read when English rules are written (90.8 % along the incident
     // after session 7, a training score; most remaining misses are labels that do not fit the prose).
+    // 90.5 % after session 11: "Our Engineering team is still actively working on the issue" now
+    // reads investigating, as the hand-labelled sample reads it, against DigitalOcean's word, and
+    // "before we were able to shift traffic and improve performance" (a past step inside an
+    // identified update) reads as load moved onto healthy parts.
     let (dev, _): (Vec<Labelled>, Vec<Labelled>) =
         well_labelled().into_iter().partition(in_dev_half);
     assert_eq!(dev.len(), 1165);
@@ -160,7 +164,7 @@ fn well_labelled_providers_dev_half_the_rules_were_tuned_on() {
         Some("en"),
     );
     assert!(
-        r.carried_accuracy() >= 0.905,
+        r.carried_accuracy() >= 0.904,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -813,4 +817,28 @@ fn aws_updates_held_out_half_resolved_or_not() {
         Some("en"),
     );
     assert_resolved_floors(&r, 0.94, 0.02);
+}
+
+#[test]
+fn english_fourth_held_out_set_in_the_mix_of_real_streams() {
+    // 160 posts written blind during session 11 in the proportions of real streams and kept held
+    // out: aggregate only. Read once at the end of session 11: 58.1 % by session 10's rules
+    // (resolved recall 39 %, no false "resolved" of 119), 62.5 % by session 11's (resolved recall
+    // 49 %, 1 of 119).
+    let r = held_out(
+        "English fourth held-out set",
+        &labels("en_social_test4.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.62, 0.015);
+}
+
+#[test]
+fn french_fifth_held_out_set_in_the_mix_of_real_streams() {
+    // 160 posts written blind during session 11 in the proportions of real streams and kept held
+    // out: aggregate only. Read once at the end of session 11: 56.2 % by session 10's rules
+    // (resolved recall 35 %, 5 false resolved of 126), 63.7 % by session 11's (resolved recall
+    // 56 %, 4 of 126).
+    let r = held_out("French fifth held-out set", &labels("fr_test5.jsonl"), None);
+    assert_floors(&r, 0.63, 0.035);
 }
