@@ -192,6 +192,7 @@ impl Pack {
                 .collect(),
             bytes: self.prefilter.memory(),
             anchored: self.prefilter.anchored(),
+            end_anchored: self.prefilter.end_anchored(),
             built: self.prefilter.built(),
         }
     }

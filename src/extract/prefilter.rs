@@ -13,8 +13,10 @@
 //! `nous constatons`, `incident`), the same scan records where they occur, and the candidate's
 //! widened lazy DFA is run anchored at those places only, each run stopping where no match from
 //! there can go on. Anchored runs build few states, so new text costs little; the places where
-//! it matched are where the rule's own regex is then searched, anchored too. Other patterns are
-//! read from the start of the post to the end.
+//! it matched are where the rule's own regex is then searched, anchored too. A pattern without
+//! such start literals but whose every match ends with one of a few rare literals (its **end
+//! literals**: a share's `%`, `percent`) is read backwards by a reverse lazy DFA from the end of
+//! each of their occurrences. Other patterns are read from the start of the post to the end.
 //!
 //! Until session 7 the prefilter was a handful of lazy DFAs, each over up to 64 widened
 //! patterns. Their states tracked every rule's partial matches across the word gaps at once, so
@@ -71,6 +73,14 @@ pub(crate) struct Prefilter {
     starters: Vec<u32>,
     /// Per pattern: does every match start with one of its start literals?
     anchored: Vec<bool>,
+    /// For literal `i`, the patterns (not anchored at their starts) every match of which ends
+    /// with one of their end literals, `i` among them: `enders[ender_starts[i]..ender_starts[i + 1]]`.
+    ender_starts: Vec<u32>,
+    enders: Vec<u32>,
+    /// Per pattern: is it read backwards from its end literals?
+    end_anchored: Vec<bool>,
+    /// Each end-anchored pattern's superset as a reverse lazy DFA, built on first use.
+    rdfas: Vec<std::sync::OnceLock<DFA>>,
     patterns: usize,
     /// Each pattern's superset as a lazy DFA over lowercased bytes: run on a candidate, it tells
     /// whether the pattern may match at all, and where its last match may end. Built when the
@@ -90,6 +100,9 @@ pub(crate) struct Marks {
     touched: Vec<u32>,
     /// (pattern, offset) of every occurrence of an anchored pattern's start literal, sorted.
     starts: Vec<(u32, u32)>,
+    /// (pattern, offset) of the end of every occurrence of an end-anchored pattern's end
+    /// literal, sorted.
+    ends: Vec<(u32, u32)>,
     /// The post holds a character outside ASCII that folds onto an ASCII letter: every pattern
     /// is a candidate, and none may rely on its start literals.
     every: bool,
@@ -109,6 +122,8 @@ pub struct PrefilterHealth {
     pub bytes: usize,
     /// Regexes read only from where one of their start literals occurs.
     pub anchored: usize,
+    /// Regexes read only backwards from where one of their end literals occurs.
+    pub end_anchored: usize,
     /// Regexes whose widened lazy DFA is built so far (each is built when the regex is first a
     /// candidate, or all at once by `Extractor::compile_all`).
     pub built: usize,
@@ -119,13 +134,14 @@ impl std::fmt::Display for PrefilterHealth {
         write!(
             f,
             "prefilter {}: {} regexes anchored by {} literals ({:.0} KB), {} read on every post, \
-             {} read only from their start literals",
+             {} read only from their start literals, {} only back from their end literals",
             self.lang,
             self.patterns,
             self.literals,
             self.bytes as f64 / 1e3,
             self.uncovered.len(),
-            self.anchored
+            self.anchored,
+            self.end_anchored
         )?;
         if !self.uncovered.is_empty() {
             write!(
@@ -148,25 +164,36 @@ impl Prefilter {
         let mut always = Vec::new();
         let mut supersets = Vec::new();
         let mut starting: Vec<Vec<u32>> = Vec::new();
+        let mut ending: Vec<Vec<u32>> = Vec::new();
         let mut anchored = vec![false; patterns.len()];
+        let mut end_anchored = vec![false; patterns.len()];
         // The index of a literal, added to the automaton's if new.
-        let mut literal =
-            |lit: Vec<u8>, by_literal: &mut Vec<Vec<(u32, u8)>>, starting: &mut Vec<Vec<u32>>| {
-                *index.entry(lit.clone()).or_insert_with(|| {
-                    literals.push(lit);
-                    by_literal.push(Vec::new());
-                    starting.push(Vec::new());
-                    literals.len() - 1
-                })
-            };
+        let mut literal = |lit: Vec<u8>,
+                           by_literal: &mut Vec<Vec<(u32, u8)>>,
+                           starting: &mut Vec<Vec<u32>>,
+                           ending: &mut Vec<Vec<u32>>| {
+            *index.entry(lit.clone()).or_insert_with(|| {
+                literals.push(lit);
+                by_literal.push(Vec::new());
+                starting.push(Vec::new());
+                ending.push(Vec::new());
+                literals.len() - 1
+            })
+        };
         for (pi, pattern) in patterns.iter().enumerate() {
             let hir = superset(pattern)?;
             supersets.push(hir.to_string());
             if let Some(lits) = starts(&hir).filter(|l| score(l) <= START_USEFUL) {
                 anchored[pi] = true;
                 for lit in lits {
-                    let li = literal(lit, &mut by_literal, &mut starting);
+                    let li = literal(lit, &mut by_literal, &mut starting, &mut ending);
                     starting[li].push(pi as u32);
+                }
+            } else if let Some(lits) = ends(&hir).filter(|l| score(l) <= START_USEFUL) {
+                end_anchored[pi] = true;
+                for lit in lits {
+                    let li = literal(lit, &mut by_literal, &mut starting, &mut ending);
+                    ending[li].push(pi as u32);
                 }
             }
             let Some(alternatives) = alternatives(&hir)
@@ -182,7 +209,7 @@ impl Prefilter {
                 branches.push((pi as u32, (1u8 << covers.len()) - 1));
                 for (ci, lits) in covers.into_iter().enumerate() {
                     for lit in lits {
-                        let li = literal(lit, &mut by_literal, &mut starting);
+                        let li = literal(lit, &mut by_literal, &mut starting, &mut ending);
                         if by_literal[li].last() != Some(&(b, ci as u8)) {
                             by_literal[li].push((b, ci as u8));
                         }
@@ -206,6 +233,12 @@ impl Prefilter {
             starters.extend(s);
             starter_starts.push(starters.len() as u32);
         }
+        let mut ender_starts = vec![0u32];
+        let mut enders = Vec::new();
+        for e in ending {
+            enders.extend(e);
+            ender_starts.push(enders.len() as u32);
+        }
         Ok(Prefilter {
             ac,
             starts,
@@ -215,8 +248,12 @@ impl Prefilter {
             starter_starts,
             starters,
             anchored,
+            ender_starts,
+            enders,
+            end_anchored,
             patterns: patterns.len(),
             dfas: supersets.iter().map(|_| Default::default()).collect(),
+            rdfas: supersets.iter().map(|_| Default::default()).collect(),
             supersets,
         })
     }
@@ -225,6 +262,9 @@ impl Prefilter {
     pub(crate) fn compile_all(&self) {
         for pi in 0..self.patterns {
             self.dfa(pi);
+            if self.end_anchored[pi] {
+                self.rdfa(pi);
+            }
         }
     }
 
@@ -246,9 +286,30 @@ impl Prefilter {
         })
     }
 
-    /// A cache for each pattern's lazy DFA, created when first needed.
+    /// Pattern `pi`'s superset as a reverse lazy DFA (for a pattern read from its end
+    /// literals), built on first use.
+    fn rdfa(&self, pi: usize) -> &DFA {
+        self.rdfas[pi].get_or_init(|| {
+            DFA::builder()
+                .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+                .configure(DFA::config().match_kind(regex_automata::MatchKind::All))
+                .thompson(
+                    regex_automata::nfa::thompson::Config::new()
+                        .utf8(false)
+                        .reverse(true),
+                )
+                .build(&self.supersets[pi])
+                .unwrap_or_else(|e| {
+                    tracing::error!(pattern = %self.supersets[pi], error = %e, "prefilter pattern not built");
+                    DFA::always_match().expect("a DFA that matches everywhere")
+                })
+        })
+    }
+
+    /// A cache for each pattern's lazy DFAs (forward at `pi`, reverse at `patterns + pi`),
+    /// created when first needed.
     pub(crate) fn caches(&self) -> Vec<Option<Cache>> {
-        (0..self.patterns).map(|_| None).collect()
+        (0..2 * self.patterns).map(|_| None).collect()
     }
 
     /// Where the last match of pattern `pi`'s superset in `lower` ends, if it matches at all
@@ -288,6 +349,9 @@ impl Prefilter {
         marks: &Marks,
         found: &mut Vec<(usize, usize)>,
     ) -> Option<(usize, usize)> {
+        if !marks.every && self.end_anchored[pi] {
+            return self.span_back(pi, caches, lower, marks);
+        }
         if marks.every || !self.anchored[pi] {
             return self.last_end(pi, caches, lower).map(|e| (0, e));
         }
@@ -327,6 +391,51 @@ impl Prefilter {
         span
     }
 
+    /// Where matches of pattern `pi`, whose every match ends with one of its end literals, may
+    /// start and where the last one ends: its superset is read backwards, anchored at the end
+    /// of each occurrence of those literals (`marks.ends`), and only as far back as a match
+    /// ending there may reach. A pattern whose matches start with any word (`\w+ restored`),
+    /// or after a sentence's end, but end with a rare literal (`%`) is thus read around the
+    /// literal rather than from the start of the post.
+    fn span_back(
+        &self,
+        pi: usize,
+        caches: &mut [Option<Cache>],
+        lower: &[u8],
+        marks: &Marks,
+    ) -> Option<(usize, usize)> {
+        let dfa = self.rdfa(pi);
+        let cache = caches[self.patterns + pi].get_or_insert_with(|| dfa.create_cache());
+        let from = marks.ends.partition_point(|&(p, _)| (p as usize) < pi);
+        let mut span: Option<(usize, usize)> = None;
+        let mut previous = None;
+        for &(p, at) in &marks.ends[from..] {
+            if p as usize != pi {
+                break;
+            }
+            if previous == Some(at) {
+                continue;
+            }
+            previous = Some(at);
+            let input = Input::new(lower)
+                .range(..at as usize)
+                .anchored(Anchored::Yes);
+            match dfa.try_search_rev(cache, &input) {
+                Ok(Some(m)) => {
+                    let (s, e) = (m.offset(), at as usize);
+                    span = Some(match span {
+                        None => (s, e),
+                        Some((s0, e0)) => (s0.min(s), e0.max(e)),
+                    });
+                }
+                Ok(None) => {}
+                // Gave up: read as a pattern without literals at either end.
+                Err(_) => return self.last_end(pi, caches, lower).map(|e| (0, e)),
+            }
+        }
+        span
+    }
+
     /// Buffers for [`Prefilter::mark`].
     pub(crate) fn marks(&self) -> Marks {
         Marks {
@@ -334,6 +443,7 @@ impl Prefilter {
             covers: vec![0; self.branches.len()],
             touched: Vec::new(),
             starts: Vec::new(),
+            ends: Vec::new(),
             every: false,
         }
     }
@@ -346,10 +456,12 @@ impl Prefilter {
             covers,
             touched,
             starts,
+            ends,
             every,
         } = marks;
         bits.fill(0);
         starts.clear();
+        ends.clear();
         let mut set = |pi: usize| bits[pi / 64] |= 1 << (pi % 64);
         // "ſ" and "K", which the covers leave out: every regex may match.
         if folds_outside_ascii(lower) {
@@ -368,6 +480,9 @@ impl Prefilter {
             if self.starter_starts[li] < self.starter_starts[li + 1] {
                 // For now the literal; its patterns once the candidates are known.
                 starts.push((li as u32, m.start() as u32));
+            }
+            if self.ender_starts[li] < self.ender_starts[li + 1] {
+                ends.push((li as u32, m.end() as u32));
             }
             let (a, b) = (self.starts[li] as usize, self.starts[li + 1] as usize);
             for &(branch, ci) in &self.owners[a..b] {
@@ -401,6 +516,22 @@ impl Prefilter {
         }
         starts.drain(..occurrences);
         starts.sort_unstable();
+        // The same for end literals.
+        let occurrences = ends.len();
+        for i in 0..occurrences {
+            let (li, at) = ends[i];
+            let (a, b) = (
+                self.ender_starts[li as usize] as usize,
+                self.ender_starts[li as usize + 1] as usize,
+            );
+            for &p in &self.enders[a..b] {
+                if bits[p as usize / 64] & (1 << (p % 64)) != 0 {
+                    ends.push((p, at));
+                }
+            }
+        }
+        ends.drain(..occurrences);
+        ends.sort_unstable();
     }
 
     pub(crate) fn literals(&self) -> usize {
@@ -431,6 +562,11 @@ impl Prefilter {
     /// How many patterns are read only from their start literals.
     pub(crate) fn anchored(&self) -> usize {
         self.anchored.iter().filter(|&&a| a).count()
+    }
+
+    /// How many patterns are read only backwards from their end literals.
+    pub(crate) fn end_anchored(&self) -> usize {
+        self.end_anchored.iter().filter(|&&a| a).count()
     }
 }
 
@@ -533,6 +669,36 @@ fn starts(h: &Hir) -> Option<Vec<Vec<u8>>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     for l in all {
         if !out.iter().any(|s| l.starts_with(s)) {
+            out.push(l);
+        }
+    }
+    (out.len() <= MAX_COVER).then_some(out)
+}
+
+/// The literals every match of `h` ends with, if they are a finite set (`None` when some match
+/// may end with anything, or with nothing): the end literals of a pattern read backwards from
+/// them. A literal that ends another one of the set stands for both.
+fn ends(h: &Hir) -> Option<Vec<Vec<u8>>> {
+    let mut all = Vec::new();
+    for alt in alternatives(h) {
+        let seq = Extractor::new()
+            .kind(ExtractKind::Suffix)
+            .limit_class(12)
+            .limit_repeat(4)
+            .limit_literal_len(16)
+            .limit_total(MAX_COVER)
+            .extract(&alt);
+        let lits = seq.literals()?;
+        if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+            return None;
+        }
+        all.extend(lits.iter().map(|l| l.as_bytes().to_vec()));
+    }
+    all.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    all.dedup();
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for l in all {
+        if !out.iter().any(|s| l.ends_with(s)) {
             out.push(l);
         }
     }
@@ -825,6 +991,49 @@ mod tests {
             ]
         );
         pf.mark(b"pas de souci", &mut marks);
+        assert_eq!(marks.bits[0], 0);
+    }
+
+    #[test]
+    fn a_pattern_whose_matches_end_with_a_literal_is_read_back_from_those_only() {
+        let ends_of = |p: &str| {
+            ends(&superset(p).unwrap()).map(|s| {
+                s.into_iter()
+                    .map(|l| String::from_utf8_lossy(&l).into_owned())
+                    .collect::<Vec<_>>()
+            })
+        };
+        // A share: any number, then the sign or the word.
+        assert_eq!(
+            ends_of(r"\b\d{1,3}\s*(?:%|percent|per cent)").unwrap(),
+            ["%", "percent", "per cent"]
+        );
+        // A literal that ends another one of the set stands for both.
+        assert_eq!(
+            ends_of(r"\w+ (?:restored|fully restored)").unwrap(),
+            [" restored"]
+        );
+        // A match may end with any word: no end literals.
+        assert_eq!(ends_of(r"restored\s+\w+"), None);
+
+        // Starts with any word, ends with a rare literal: read backwards from where it ends.
+        let pf = Prefilter::new(&[r"\b(?:\w+\s+){0,2}?(?:up|back) by \d+\s*%"]).unwrap();
+        assert!(!pf.anchored_at(0) && pf.end_anchored[0]);
+        let (mut marks, mut caches) = (pf.marks(), pf.caches());
+        let text = "Traffic is back by 40 %, then 50 %. Errors up by 3 %!";
+        let lower = text.to_ascii_lowercase();
+        pf.mark(lower.as_bytes(), &mut marks);
+        assert_eq!(marks.bits[0], 1);
+        let mut found = Vec::new();
+        // From the earliest start of a match to the end of the last one; "50 %" ends none.
+        let (start, end) = pf
+            .span(0, &mut caches, lower.as_bytes(), &marks, &mut found)
+            .unwrap();
+        assert_eq!(end, text.rfind('%').unwrap() + 1);
+        assert!(start <= text.find("back").unwrap());
+        // The same as reading the whole post forwards.
+        assert_eq!(pf.last_end(0, &mut caches, lower.as_bytes()), Some(end));
+        pf.mark(b"back by forty percent", &mut marks);
         assert_eq!(marks.bits[0], 0);
     }
 
