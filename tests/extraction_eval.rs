@@ -401,13 +401,14 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
     // of 129 (a return followed by a watch in a later sentence, docs/extraction.md); 72.5 % and
     // 3 false resolved once such a watch takes the return back, 73.8 % after French round 13
     // (session 10), 75.0 % after session 11's round 14 (resolved recall 77 %, 3 false resolved)
-    // and 76.9 % after round 15 (resolved recall 84 %, 3 false resolved).
+    // and 76.9 % after round 15 (resolved recall 84 %, 3 false resolved); 77.5 % after round 16
+    // (session 12; resolved recall 84 %, 3 false resolved).
     let r = held_out(
         "French fourth held-out set",
         &labels("fr_test4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.76, 0.03);
+    assert_floors(&r, 0.77, 0.03);
 }
 
 #[test]
@@ -842,7 +843,8 @@ fn french_fifth_held_out_set_in_the_mix_of_real_streams() {
     // 160 posts written blind during session 11 in the proportions of real streams and kept held
     // out: aggregate only. Read once at the end of session 11: 56.2 % by session 10's rules
     // (resolved recall 35 %, 5 false resolved of 126), 63.7 % by session 11's (resolved recall
-    // 56 %, 4 of 126); 64.4 % after the session's last French family (read a second time).
+    // 56 %, 4 of 126); 64.4 % after the session's last French family (read a second time);
+    // 66.2 % after French round 16 (session 12; resolved recall 56 %, 4 of 126).
     let r = held_out("French fifth held-out set", &labels("fr_test5.jsonl"), None);
-    assert_floors(&r, 0.63, 0.035);
+    assert_floors(&r, 0.65, 0.035);
 }
