@@ -428,3 +428,46 @@ counter_examples = ["Comme promis, voici notre analyse. Mardi entre 14h et 15h, 
     )
     .contains(&"resolved".to_string()));
 }
+
+#[test]
+fn a_guard_or_fragment_no_rule_uses_is_pointed_at_without_failing() {
+    let report = self_test(
+        "leftovers.toml",
+        r#"lang = "en"
+
+[define]
+subject = '''(?:we|our team)'''
+unused_words = '''(?:never|read)'''
+
+[guards]
+negation = '''\bnot\b'''
+while_after = '''^\s*while\b'''
+
+[[rule]]
+id = "en.investigating.look"
+yields = "investigating"
+regex = ['''\b{{subject}} (?:are|is) looking into it\b''']
+unless = ["negation"]
+examples = [{ text = "We are looking into it.", expect = "investigating" }]
+counter_examples = ["We are not looking into it."]
+"#,
+    );
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.unused.len(), 2, "{report}");
+    assert!(report.unused[0].ends_with("leftovers.toml:5: define unused_words"));
+    assert!(report.unused[1].ends_with("leftovers.toml:9: guard while_after"));
+    assert!(report
+        .to_string()
+        .contains("guard while_after: used by no rule"));
+}
+
+#[test]
+fn the_shipped_rules_name_nothing_they_do_not_use() {
+    let report = test_patterns(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("patterns")
+            .as_path(),
+    )
+    .unwrap();
+    assert!(report.unused.is_empty(), "{report}");
+}

@@ -27,6 +27,9 @@ pub struct PatternReport {
     pub rules: usize,
     pub examples: usize,
     pub failures: Vec<Failure>,
+    /// `file:line`, and what is named there and used by no rule (a guard, a `define`): reported,
+    /// not a failure.
+    pub unused: Vec<String>,
 }
 
 impl PatternReport {
@@ -37,6 +40,9 @@ impl PatternReport {
 
 impl fmt::Display for PatternReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for u in &self.unused {
+            writeln!(f, "note: {u}: used by no rule")?;
+        }
         for x in &self.failures {
             writeln!(
                 f,
@@ -60,9 +66,17 @@ impl fmt::Display for PatternReport {
 /// Loads the rules below `dir` (a load error is returned as is, with file, line and rule id) and
 /// runs every rule's examples.
 pub fn test_patterns(dir: &Path) -> Result<PatternReport, RulesError> {
-    let files = super::rules::read_dir(dir)?.len();
+    let files = super::rules::read_dir(dir)?;
     let extractor = Extractor::from_dir(dir)?;
-    Ok(run_examples(&extractor, files))
+    let mut report = run_examples(&extractor, files.len());
+    for (path, text) in &files {
+        for (what, line) in super::rules::unused_names(path, text)? {
+            report
+                .unused
+                .push(format!("{}:{line}: {what}", path.display()));
+        }
+    }
+    Ok(report)
 }
 
 /// Runs the examples of every rule of an extractor.

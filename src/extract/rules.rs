@@ -207,6 +207,55 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, RulesError> {
         .collect()
 }
 
+/// What a rule file names and never uses: its guards that no rule names, and its `define`
+/// fragments written as `{{name}}` nowhere in the file. Each with its line, for
+/// `patterns test` to point at (left-overs of rules reworded or removed, not errors).
+pub fn unused_names(path: &Path, text: &str) -> Result<Vec<(String, usize)>, RulesError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| RulesError::Syntax {
+        path: path.to_path_buf(),
+        line: e.span().map_or(0, |s| line_of(text, s.start)),
+        message: e.message().to_string(),
+    })?;
+    let named: std::collections::BTreeSet<&str> = file
+        .rules
+        .iter()
+        .flat_map(|r| {
+            [
+                &r.unless,
+                &r.unless_after,
+                &r.unless_inside,
+                &r.unless_post,
+                &r.spares,
+            ]
+        })
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let line = |key: &str| {
+        text.lines()
+            .position(|l| {
+                l.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map_or(0, |i| i + 1)
+    };
+    let mut out: Vec<(String, usize)> = file
+        .guards
+        .keys()
+        .filter(|g| !named.contains(g.as_str()))
+        .map(|g| (format!("guard {g}"), line(g)))
+        .collect();
+    out.extend(
+        file.define
+            .keys()
+            .filter(|d| !text.contains(&format!("{{{{{d}}}}}")))
+            .map(|d| (format!("define {d}"), line(d))),
+    );
+    out.sort_by_key(|&(_, l)| l);
+    Ok(out)
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
