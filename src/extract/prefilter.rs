@@ -58,25 +58,21 @@ const MAX_COVER: usize = 250;
 pub(crate) struct Prefilter {
     /// Every literal of every cover, on ASCII-lowercased text; overlapping matches.
     ac: AhoCorasick,
-    /// For literal `i`, the (branch, cover of the branch) holding it:
-    /// `owners[starts[i]..starts[i + 1]]`.
-    starts: Vec<u32>,
-    owners: Vec<(u32, u8)>,
+    /// For each literal, the (branch, cover of the branch) holding it.
+    owners: PerLiteral<(u32, u8)>,
     /// For each branch (a pattern, or one alternative of a pattern's top-level alternation): its
     /// pattern, and the mask of its covers, all of which must occur for it to be a candidate.
     branches: Vec<(u32, u8)>,
     /// Patterns without a cover (no literal every match must contain): candidates on every post.
     always: Vec<usize>,
-    /// For literal `i`, the patterns every match of which starts with one of their start
-    /// literals, `i` among them: `starters[starter_starts[i]..starter_starts[i + 1]]`.
-    starter_starts: Vec<u32>,
-    starters: Vec<u32>,
+    /// For each literal, the patterns every match of which starts with one of their start
+    /// literals, it among them.
+    starters: PerLiteral<u32>,
     /// Per pattern: does every match start with one of its start literals?
     anchored: Vec<bool>,
-    /// For literal `i`, the patterns (not anchored at their starts) every match of which ends
-    /// with one of their end literals, `i` among them: `enders[ender_starts[i]..ender_starts[i + 1]]`.
-    ender_starts: Vec<u32>,
-    enders: Vec<u32>,
+    /// For each literal, the patterns (not anchored at their starts) every match of which ends
+    /// with one of their end literals, it among them.
+    enders: PerLiteral<u32>,
     /// Per pattern: is it read backwards from its end literals?
     end_anchored: Vec<bool>,
     /// Each end-anchored pattern's superset as a reverse lazy DFA, built on first use.
@@ -87,6 +83,52 @@ pub(crate) struct Prefilter {
     /// pattern is first a candidate, from `supersets`.
     dfas: Vec<std::sync::OnceLock<DFA>>,
     supersets: Vec<String>,
+}
+
+/// For each literal of the automaton, a list of what it stands for, kept flat: literal `i`'s
+/// items are `items[starts[i]..starts[i + 1]]`.
+#[derive(Debug, Clone)]
+struct PerLiteral<T> {
+    starts: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T> PerLiteral<T> {
+    fn new(lists: Vec<Vec<T>>) -> PerLiteral<T> {
+        let mut starts = vec![0u32];
+        let mut items = Vec::new();
+        for list in lists {
+            items.extend(list);
+            starts.push(items.len() as u32);
+        }
+        PerLiteral { starts, items }
+    }
+
+    fn of(&self, li: usize) -> &[T] {
+        &self.items[self.starts[li] as usize..self.starts[li + 1] as usize]
+    }
+
+    fn bytes(&self) -> usize {
+        4 * self.starts.len() + std::mem::size_of::<T>() * self.items.len()
+    }
+}
+
+impl PerLiteral<u32> {
+    /// Turns `occurrences`, (literal, offset) pairs in text order, into (pattern, offset) for
+    /// each pattern the literal stands for that is a candidate in `bits`, sorted.
+    fn candidates(&self, bits: &[u64], occurrences: &mut Vec<(u32, u32)>) {
+        let n = occurrences.len();
+        for i in 0..n {
+            let (li, at) = occurrences[i];
+            for &p in self.of(li as usize) {
+                if bits[p as usize / 64] & (1 << (p % 64)) != 0 {
+                    occurrences.push((p, at));
+                }
+            }
+        }
+        occurrences.drain(..n);
+        occurrences.sort_unstable();
+    }
 }
 
 /// Per post: which covers of which branches occurred, and the patterns found candidates.
@@ -221,35 +263,14 @@ impl Prefilter {
             .match_kind(MatchKind::Standard)
             .build(&literals)
             .map_err(|e| RulesError::Set(e.to_string()))?;
-        let mut starts = vec![0u32];
-        let mut owners = Vec::new();
-        for o in by_literal {
-            owners.extend(o);
-            starts.push(owners.len() as u32);
-        }
-        let mut starter_starts = vec![0u32];
-        let mut starters = Vec::new();
-        for s in starting {
-            starters.extend(s);
-            starter_starts.push(starters.len() as u32);
-        }
-        let mut ender_starts = vec![0u32];
-        let mut enders = Vec::new();
-        for e in ending {
-            enders.extend(e);
-            ender_starts.push(enders.len() as u32);
-        }
         Ok(Prefilter {
             ac,
-            starts,
-            owners,
+            owners: PerLiteral::new(by_literal),
             branches,
             always,
-            starter_starts,
-            starters,
+            starters: PerLiteral::new(starting),
             anchored,
-            ender_starts,
-            enders,
+            enders: PerLiteral::new(ending),
             end_anchored,
             patterns: patterns.len(),
             dfas: supersets.iter().map(|_| Default::default()).collect(),
@@ -270,40 +291,33 @@ impl Prefilter {
 
     /// Pattern `pi`'s lazy DFA, built on first use.
     fn dfa(&self, pi: usize) -> &DFA {
-        self.dfas[pi].get_or_init(|| {
-            DFA::builder()
-                // The superset reads bytes, not UTF-8 (see `ascii_superset`).
-                .syntax(regex_automata::util::syntax::Config::new().utf8(false))
-                .configure(DFA::config().match_kind(regex_automata::MatchKind::All))
-                .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
-                .build(&self.supersets[pi])
-                .unwrap_or_else(|e| {
-                    // Built from a parsed pattern, so only a size limit can fail: the pattern
-                    // is then a candidate wherever its literals occur.
-                    tracing::error!(pattern = %self.supersets[pi], error = %e, "prefilter pattern not built");
-                    DFA::always_match().expect("a DFA that matches everywhere")
-                })
-        })
+        self.dfas[pi].get_or_init(|| self.build(pi, false))
+    }
+
+    /// Pattern `pi`'s superset as a lazy DFA reading forwards, or backwards (`reverse`).
+    fn build(&self, pi: usize, reverse: bool) -> DFA {
+        DFA::builder()
+            // The superset reads bytes, not UTF-8 (see `ascii_superset`).
+            .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+            .configure(DFA::config().match_kind(regex_automata::MatchKind::All))
+            .thompson(
+                regex_automata::nfa::thompson::Config::new()
+                    .utf8(false)
+                    .reverse(reverse),
+            )
+            .build(&self.supersets[pi])
+            .unwrap_or_else(|e| {
+                // Built from a parsed pattern, so only a size limit can fail: the pattern is
+                // then a candidate wherever its literals occur.
+                tracing::error!(pattern = %self.supersets[pi], error = %e, "prefilter pattern not built");
+                DFA::always_match().expect("a DFA that matches everywhere")
+            })
     }
 
     /// Pattern `pi`'s superset as a reverse lazy DFA (for a pattern read from its end
     /// literals), built on first use.
     fn rdfa(&self, pi: usize) -> &DFA {
-        self.rdfas[pi].get_or_init(|| {
-            DFA::builder()
-                .syntax(regex_automata::util::syntax::Config::new().utf8(false))
-                .configure(DFA::config().match_kind(regex_automata::MatchKind::All))
-                .thompson(
-                    regex_automata::nfa::thompson::Config::new()
-                        .utf8(false)
-                        .reverse(true),
-                )
-                .build(&self.supersets[pi])
-                .unwrap_or_else(|e| {
-                    tracing::error!(pattern = %self.supersets[pi], error = %e, "prefilter pattern not built");
-                    DFA::always_match().expect("a DFA that matches everywhere")
-                })
-        })
+        self.rdfas[pi].get_or_init(|| self.build(pi, true))
     }
 
     /// A cache for each pattern's lazy DFAs (forward at `pi`, reverse at `patterns + pi`),
@@ -357,18 +371,9 @@ impl Prefilter {
         }
         let dfa = self.dfa(pi);
         let cache = caches[pi].get_or_insert_with(|| dfa.create_cache());
-        let from = marks.starts.partition_point(|&(p, _)| (p as usize) < pi);
         let pushed = found.len();
         let mut span: Option<(usize, usize)> = None;
-        let mut previous = None;
-        for &(p, at) in &marks.starts[from..] {
-            if p as usize != pi {
-                break;
-            }
-            if previous == Some(at) {
-                continue;
-            }
-            previous = Some(at);
+        for at in places(&marks.starts, pi) {
             let input = Input::new(lower)
                 .range(at as usize..)
                 .anchored(Anchored::Yes);
@@ -406,17 +411,8 @@ impl Prefilter {
     ) -> Option<(usize, usize)> {
         let dfa = self.rdfa(pi);
         let cache = caches[self.patterns + pi].get_or_insert_with(|| dfa.create_cache());
-        let from = marks.ends.partition_point(|&(p, _)| (p as usize) < pi);
         let mut span: Option<(usize, usize)> = None;
-        let mut previous = None;
-        for &(p, at) in &marks.ends[from..] {
-            if p as usize != pi {
-                break;
-            }
-            if previous == Some(at) {
-                continue;
-            }
-            previous = Some(at);
+        for at in places(&marks.ends, pi) {
             let input = Input::new(lower)
                 .range(..at as usize)
                 .anchored(Anchored::Yes);
@@ -477,15 +473,14 @@ impl Prefilter {
         }
         for m in self.ac.find_overlapping_iter(lower) {
             let li = m.pattern().as_usize();
-            if self.starter_starts[li] < self.starter_starts[li + 1] {
-                // For now the literal; its patterns once the candidates are known.
+            // For now the literal; its patterns once the candidates are known.
+            if !self.starters.of(li).is_empty() {
                 starts.push((li as u32, m.start() as u32));
             }
-            if self.ender_starts[li] < self.ender_starts[li + 1] {
+            if !self.enders.of(li).is_empty() {
                 ends.push((li as u32, m.end() as u32));
             }
-            let (a, b) = (self.starts[li] as usize, self.starts[li + 1] as usize);
-            for &(branch, ci) in &self.owners[a..b] {
+            for &(branch, ci) in self.owners.of(li) {
                 let c = &mut covers[branch as usize];
                 if *c == 0 {
                     touched.push(branch);
@@ -500,38 +495,10 @@ impl Prefilter {
             }
             covers[b as usize] = 0;
         }
-        // Each start literal's occurrence, for the candidates among the patterns it starts.
-        let occurrences = starts.len();
-        for i in 0..occurrences {
-            let (li, at) = starts[i];
-            let (a, b) = (
-                self.starter_starts[li as usize] as usize,
-                self.starter_starts[li as usize + 1] as usize,
-            );
-            for &p in &self.starters[a..b] {
-                if bits[p as usize / 64] & (1 << (p % 64)) != 0 {
-                    starts.push((p, at));
-                }
-            }
-        }
-        starts.drain(..occurrences);
-        starts.sort_unstable();
-        // The same for end literals.
-        let occurrences = ends.len();
-        for i in 0..occurrences {
-            let (li, at) = ends[i];
-            let (a, b) = (
-                self.ender_starts[li as usize] as usize,
-                self.ender_starts[li as usize + 1] as usize,
-            );
-            for &p in &self.enders[a..b] {
-                if bits[p as usize / 64] & (1 << (p % 64)) != 0 {
-                    ends.push((p, at));
-                }
-            }
-        }
-        ends.drain(..occurrences);
-        ends.sort_unstable();
+        // Each start (end) literal's occurrence, for the candidates among the patterns it starts
+        // (ends).
+        self.starters.candidates(bits, starts);
+        self.enders.candidates(bits, ends);
     }
 
     pub(crate) fn literals(&self) -> usize {
@@ -539,9 +506,7 @@ impl Prefilter {
     }
 
     pub(crate) fn memory(&self) -> usize {
-        self.ac.memory_usage()
-            + 4 * self.starts.len()
-            + 8 * (self.owners.len() + self.branches.len())
+        self.ac.memory_usage() + self.owners.bytes() + 8 * self.branches.len()
     }
 
     /// How many patterns' lazy DFAs are built (on first use, or by `compile_all`).
@@ -568,6 +533,17 @@ impl Prefilter {
     pub(crate) fn end_anchored(&self) -> usize {
         self.end_anchored.iter().filter(|&&a| a).count()
     }
+}
+
+/// The distinct offsets recorded for pattern `pi` in `occurrences` ((pattern, offset) pairs,
+/// sorted), in order.
+fn places(occurrences: &[(u32, u32)], pi: usize) -> impl Iterator<Item = u32> + '_ {
+    let from = occurrences.partition_point(|&(p, _)| (p as usize) < pi);
+    let mut previous = None;
+    occurrences[from..]
+        .iter()
+        .take_while(move |&&(p, _)| p as usize == pi)
+        .filter_map(move |&(_, at)| (previous.replace(at) != Some(at)).then_some(at))
 }
 
 /// Does the text hold `ſ` or `K` (UTF-8 C5 BF, E2 84 AA), which the supersets leave out?
@@ -681,18 +657,7 @@ fn starts(h: &Hir) -> Option<Vec<Vec<u8>>> {
 fn ends(h: &Hir) -> Option<Vec<Vec<u8>>> {
     let mut all = Vec::new();
     for alt in alternatives(h) {
-        let seq = Extractor::new()
-            .kind(ExtractKind::Suffix)
-            .limit_class(12)
-            .limit_repeat(4)
-            .limit_literal_len(16)
-            .limit_total(MAX_COVER)
-            .extract(&alt);
-        let lits = seq.literals()?;
-        if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
-            return None;
-        }
-        all.extend(lits.iter().map(|l| l.as_bytes().to_vec()));
+        all.extend(edge_literals(&alt, ExtractKind::Suffix)?);
     }
     all.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     all.dedup();
@@ -708,8 +673,15 @@ fn ends(h: &Hir) -> Option<Vec<Vec<u8>>> {
 /// The finite set of literals every match of `h` starts with, as regex-syntax extracts them
 /// (`None` when some match may start with anything else, or with nothing).
 fn prefix_literals(h: &Hir) -> Option<Vec<Vec<u8>>> {
+    edge_literals(h, ExtractKind::Prefix)
+}
+
+/// The finite set of literals every match of `h` starts with (`Prefix`) or ends with
+/// (`Suffix`), as regex-syntax extracts them (`None` when some match may start or end with
+/// anything else, or with nothing).
+fn edge_literals(h: &Hir, kind: ExtractKind) -> Option<Vec<Vec<u8>>> {
     let seq = Extractor::new()
-        .kind(ExtractKind::Prefix)
+        .kind(kind)
         .limit_class(12)
         .limit_repeat(4)
         .limit_literal_len(16)

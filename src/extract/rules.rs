@@ -211,11 +211,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, RulesError> {
 /// fragments written as `{{name}}` nowhere in the file. Each with its line, for
 /// `patterns test` to point at (left-overs of rules reworded or removed, not errors).
 pub fn unused_names(path: &Path, text: &str) -> Result<Vec<(String, usize)>, RulesError> {
-    let file: RuleFile = toml::from_str(text).map_err(|e| RulesError::Syntax {
-        path: path.to_path_buf(),
-        line: e.span().map_or(0, |s| line_of(text, s.start)),
-        message: e.message().to_string(),
-    })?;
+    let file = parse_file(path, text)?;
     let named: std::collections::BTreeSet<&str> = file
         .rules
         .iter()
@@ -260,6 +256,15 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// A rule file as written, or its syntax error with file and line.
+fn parse_file(path: &Path, text: &str) -> Result<RuleFile, RulesError> {
+    toml::from_str(text).map_err(|e| RulesError::Syntax {
+        path: path.to_path_buf(),
+        line: e.span().map_or(0, |s| line_of(text, s.start)),
+        message: e.message().to_string(),
+    })
+}
+
 /// What one rule file holds once compiled.
 #[derive(Debug, Clone)]
 pub struct CompiledFile {
@@ -270,11 +275,7 @@ pub struct CompiledFile {
 
 /// Parses and compiles the rules of one file.
 pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError> {
-    let file: RuleFile = toml::from_str(text).map_err(|e| RulesError::Syntax {
-        path: path.to_path_buf(),
-        line: e.span().map_or(0, |s| line_of(text, s.start)),
-        message: e.message().to_string(),
-    })?;
+    let file = parse_file(path, text)?;
     let rule_line = |id: &str| {
         text.find(&format!("\"{id}\""))
             .or_else(|| text.find(&format!("'{id}'")))
