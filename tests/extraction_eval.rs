@@ -488,11 +488,7 @@ fn french_sixteenth_dev_set_read_blind_in_session_12() {
     // blind at 72.5 % by session 11's rules and 73.3 % by session 12's (resolved recall 62 %, 2
     // false "resolved" of 94); the dev set of French round 17 (session 13): 99.2 %, resolved recall
     // 100 %, no false "resolved".
-    let r = report(
-        "French sixteenth dev set",
-        &labels("fr_dev16.jsonl"),
-        None,
-    );
+    let r = report("French sixteenth dev set", &labels("fr_dev16.jsonl"), None);
     assert_floors(&r, 0.99, 0.01);
 }
 

@@ -25,7 +25,7 @@
 //! read again. The literal automaton holds a few hundred kilobytes whatever the text, and reads
 //! new text as fast as old (docs/perf.md, sessions 7 and 8).
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::{Anchored, Input};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
@@ -52,6 +52,12 @@ const START_USEFUL: f64 = 0.05;
 /// At most this many literals in one pattern's cover: a cover of thousands of spellings (a
 /// cross product of alternations) is no cheaper to scan for than a shorter, commoner literal.
 const MAX_COVER: usize = 250;
+
+/// Largest literal automaton kept as a DFA (one transition table lookup per byte); above it, the
+/// contiguous NFA (failure transitions followed while reading, a tenth of the memory). The English
+/// pack's 3,000 literals make a 3.5 MB DFA that reads a corpus pass with 8 % fewer instructions than
+/// the NFA; the French pack's 10,700 make 21 MB for 0.5 % (docs/perf.md, Session 13).
+const MAX_LITERAL_DFA: usize = 16 << 20;
 
 /// Which patterns of a pack may match a post.
 #[derive(Debug, Clone)]
@@ -259,10 +265,7 @@ impl Prefilter {
                 }
             }
         }
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&literals)
-            .map_err(|e| RulesError::Set(e.to_string()))?;
+        let ac = literal_automaton(&literals)?;
         Ok(Prefilter {
             ac,
             owners: PerLiteral::new(by_literal),
@@ -674,6 +677,24 @@ fn ends(h: &Hir) -> Option<Vec<Vec<u8>>> {
 /// (`None` when some match may start with anything else, or with nothing).
 fn prefix_literals(h: &Hir) -> Option<Vec<Vec<u8>>> {
     edge_literals(h, ExtractKind::Prefix)
+}
+
+/// The automaton that finds every literal of the covers in a post: a DFA when it fits in
+/// [`MAX_LITERAL_DFA`], the contiguous NFA otherwise.
+fn literal_automaton(literals: &[Vec<u8>]) -> Result<AhoCorasick, RulesError> {
+    let build = |kind| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            .build(literals)
+            .map_err(|e| RulesError::Set(e.to_string()))
+    };
+    let dfa = build(AhoCorasickKind::DFA)?;
+    if dfa.memory_usage() <= MAX_LITERAL_DFA {
+        Ok(dfa)
+    } else {
+        build(AhoCorasickKind::ContiguousNFA)
+    }
 }
 
 /// The finite set of literals every match of `h` starts with (`Prefix`) or ends with
