@@ -403,13 +403,13 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
     // (session 10), 75.0 % after session 11's round 14 (resolved recall 77 %, 3 false resolved)
     // and 76.9 % after round 15 (resolved recall 84 %, 3 false resolved); 77.5 % after round 16
     // (session 12; resolved recall 84 %, 3 false resolved); 79.4 % after round 17 (session 13;
-    // resolved recall 87 %, 2 false resolved).
+    // resolved recall 87 %, 2 false resolved), 80.6 % after round 18.
     let r = held_out(
         "French fourth held-out set",
         &labels("fr_test4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.79, 0.02);
+    assert_floors(&r, 0.80, 0.02);
 }
 
 #[test]
@@ -429,13 +429,14 @@ fn english_social_posts_second_held_out_set() {
     // Written blind in session 4 alongside en_social_dev2 and kept held out: aggregate only
     // (61.9 % after session 6, 66.2 % after session 7's round 5, 66.9 % after round 6). Round 5 as
     // first written read 5 false "resolved" of 136 (3.7 %), over this floor; as merged, and after
-    // round 6, 4 of 136 (2.9 %), see docs/extraction.md §3.
+    // round 6, 4 of 136 (2.9 %), see docs/extraction.md §3; 75.0 % after English round 13
+    // (session 13).
     let r = held_out(
         "English social posts, second held-out set",
         &labels("en_social_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.66, 0.035);
+    assert_floors(&r, 0.74, 0.035);
 }
 
 #[test]
@@ -497,26 +498,28 @@ fn english_twelfth_dev_set_read_blind_in_session_13() {
     // 120 posts written blind in session 13 in the proportions of real streams; read blind at
     // 63.3 % by session 12's rules and 63.3 % by session 13's (resolved recall 45 %, 1 false
     // "resolved" of 89): English round 12, which took en_social_dev11 from 63.3 to 87.5 %, moved
-    // this unseen set by nothing. No rule was written for it yet: the next English round's set.
+    // this unseen set by nothing. The development set of English round 13 (session 13): 88.3 %,
+    // resolved recall 90 %, 1 false "resolved" of 89.
     let r = report(
-        "English twelfth dev set (blind)",
+        "English twelfth dev set",
         &labels("en_social_dev12.jsonl"),
         None,
     );
-    assert_floors(&r, 0.63, 0.02);
+    assert_floors(&r, 0.88, 0.02);
 }
 
 #[test]
 fn french_seventeenth_dev_set_read_blind_in_session_13() {
     // 120 posts written blind in session 13 in the proportions of real streams; read blind at
     // 65.8 % by session 12's rules and 67.5 % by session 13's (resolved recall 64 %, 3 false
-    // "resolved" of 98). No rule was written for it yet: the next French round's set.
+    // "resolved" of 98). The development set of French round 18 (session 13): 92.5 %, resolved
+    // recall 100 %, no false "resolved".
     let r = report(
-        "French seventeenth dev set (blind)",
+        "French seventeenth dev set",
         &labels("fr_dev17.jsonl"),
         None,
     );
-    assert_floors(&r, 0.67, 0.035);
+    assert_floors(&r, 0.92, 0.01);
 }
 
 #[test]
@@ -905,7 +908,7 @@ fn french_fifth_held_out_set_in_the_mix_of_real_streams() {
     // (resolved recall 35 %, 5 false resolved of 126), 63.7 % by session 11's (resolved recall
     // 56 %, 4 of 126); 64.4 % after the session's last French family (read a second time);
     // 66.2 % after French round 16 (session 12; resolved recall 56 %, 4 of 126); 68.8 % after
-    // round 17 (session 13; resolved recall 56 %, 4 of 126).
+    // round 17 (session 13; resolved recall 56 %, 4 of 126), 69.4 % after round 18.
     let r = held_out("French fifth held-out set", &labels("fr_test5.jsonl"), None);
-    assert_floors(&r, 0.68, 0.035);
+    assert_floors(&r, 0.69, 0.035);
 }
