@@ -53,11 +53,12 @@ const START_USEFUL: f64 = 0.05;
 /// cross product of alternations) is no cheaper to scan for than a shorter, commoner literal.
 const MAX_COVER: usize = 250;
 
-/// Largest literal automaton kept as a DFA (one transition table lookup per byte); above it, the
-/// contiguous NFA (failure transitions followed while reading, a tenth of the memory). The English
-/// pack's 3,000 literals make a 3.5 MB DFA that reads a corpus pass with 8 % fewer instructions than
-/// the NFA; the French pack's 10,700 make 21 MB for 0.5 % (docs/perf.md, Session 13).
-const MAX_LITERAL_DFA: usize = 16 << 20;
+/// Largest literal automaton, as a contiguous NFA, that is also built as a DFA (one transition
+/// table lookup per byte, no failure transitions followed while reading). A DFA takes ten to twenty
+/// times its NFA's memory: the English pack's 3,000 literals make a 373 KB NFA and a 3.5 MB DFA
+/// that reads a corpus pass with 8 % fewer instructions; the French pack's 10,700 make a 1.1 MB NFA
+/// that would be a 21 MB DFA, and is not built as one (docs/perf.md, Session 13).
+const MAX_NFA_FOR_DFA: usize = 512 << 10;
 
 /// Which patterns of a pack may match a post.
 #[derive(Debug, Clone)]
@@ -679,8 +680,8 @@ fn prefix_literals(h: &Hir) -> Option<Vec<Vec<u8>>> {
     edge_literals(h, ExtractKind::Prefix)
 }
 
-/// The automaton that finds every literal of the covers in a post: a DFA when it fits in
-/// [`MAX_LITERAL_DFA`], the contiguous NFA otherwise.
+/// The automaton that finds every literal of the covers in a post: the contiguous NFA, or a DFA
+/// when the NFA is at most [`MAX_NFA_FOR_DFA`].
 fn literal_automaton(literals: &[Vec<u8>]) -> Result<AhoCorasick, RulesError> {
     let build = |kind| {
         AhoCorasick::builder()
@@ -689,11 +690,11 @@ fn literal_automaton(literals: &[Vec<u8>]) -> Result<AhoCorasick, RulesError> {
             .build(literals)
             .map_err(|e| RulesError::Set(e.to_string()))
     };
-    let dfa = build(AhoCorasickKind::DFA)?;
-    if dfa.memory_usage() <= MAX_LITERAL_DFA {
-        Ok(dfa)
+    let nfa = build(AhoCorasickKind::ContiguousNFA)?;
+    if nfa.memory_usage() <= MAX_NFA_FOR_DFA {
+        build(AhoCorasickKind::DFA)
     } else {
-        build(AhoCorasickKind::ContiguousNFA)
+        Ok(nfa)
     }
 }
 
