@@ -132,6 +132,31 @@ fn a_bad_regex_is_reported_with_file_line_and_rule_id() {
 }
 
 #[test]
+fn a_regex_too_large_to_build_fails_the_report_with_its_rule() {
+    // Valid syntax, but a program over the size limit: at run time it would never match (an
+    // error in the log), so the self-test names it instead of reporting its examples as misses.
+    let report = self_test(
+        "huge.toml",
+        r#"lang = "en"
+
+[[rule]]
+id = "en.huge"
+yields = "resolved"
+regex = ['resolved', '''back(?:\s+\w+){0,60}\s+\w{1,80}\s+(?:\w+\s+){0,60}now''']
+examples = [{ text = "resolved", expect = "resolved" }]
+"#,
+    );
+    assert!(!report.passed());
+    let text = report.to_string();
+    assert!(
+        text.contains("huge.toml:4")
+            && text.contains("en.huge")
+            && text.contains("regex 2 cannot be built"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_toml_syntax_error_is_reported_with_its_line() {
     let msg = load_error(
         "syntax.toml",

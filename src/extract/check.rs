@@ -100,6 +100,17 @@ pub fn run_examples(extractor: &Extractor, files: usize) -> PatternReport {
             text: text.to_string(),
             problem,
         };
+        for (i, re) in rule.regexes.iter().enumerate() {
+            if let Some(e) = re.build_error() {
+                report.failures.push(fail(
+                    re.as_str(),
+                    format!(
+                        "regex {} cannot be built, so it would never match: {e}",
+                        i + 1
+                    ),
+                ));
+            }
+        }
         for ex in &rule.examples {
             report.examples += 1;
             let hits = extractor.extract_one(&rule.id, &ex.text, &ctx);

@@ -454,6 +454,9 @@ pub struct RuleRegex {
     compiled: std::sync::Arc<std::sync::OnceLock<Regex>>,
     /// The same regex for searches anchored at a given offset (see [`RuleRegex::match_at`]).
     anchored: std::sync::Arc<std::sync::OnceLock<regex_automata::meta::Regex>>,
+    /// Why a form of the pattern could not be built (a size limit), once one was tried: the
+    /// regex then never matches, and `patterns test` fails on it.
+    error: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl RuleRegex {
@@ -485,6 +488,7 @@ impl RuleRegex {
             source: source.into(),
             compiled: Default::default(),
             anchored: Default::default(),
+            error: Default::default(),
         };
         Ok((re, found))
     }
@@ -533,9 +537,17 @@ impl RuleRegex {
                 .build(&self.source)
                 .unwrap_or_else(|e| {
                     tracing::error!(pattern = %self.source, error = %e, "rule regex not compiled: it never matches");
+                    let _ = self.error.set(e.to_string());
                     regex_automata::meta::Regex::new(r"[^\s\S]").expect("an empty class")
                 })
         })
+    }
+
+    /// Builds both forms of the pattern now, and tells why one could not be built (the syntax
+    /// was checked at load time: only a size limit can fail).
+    pub(crate) fn build_error(&self) -> Option<&str> {
+        self.compile(true, true);
+        self.error.get().map(String::as_str)
     }
 
     /// Compiles now its form for searches from an offset if `plain`, its anchored form if
@@ -564,6 +576,7 @@ impl std::ops::Deref for RuleRegex {
             compile(&self.source).unwrap_or_else(|e| {
                 // The syntax was checked at load time: only a size limit can fail here.
                 tracing::error!(pattern = %self.source, error = %e, "rule regex not compiled: it never matches");
+                let _ = self.error.set(e.clone());
                 Regex::new(r"[^\s\S]").expect("an empty class")
             })
         })
