@@ -553,6 +553,29 @@ fn french_eighteenth_dev_set_read_blind_in_session_14() {
 }
 
 #[test]
+fn english_fourteenth_dev_set_read_blind_in_session_14() {
+    // 120 posts written blind at the end of session 14, briefed to avoid the most obvious
+    // phrasings; read blind at 60.0 % by session 12's rules, 63.3 % by session 13's and 62.5 %
+    // after English round 14 (resolved recall 19 % throughout, no false "resolved" of 94).
+    let r = report(
+        "English fourteenth dev set",
+        &labels("en_social_dev14.jsonl"),
+        None,
+    );
+    assert_floors(&r, 0.62, 0.01);
+}
+
+#[test]
+fn french_nineteenth_dev_set_read_blind_in_session_14() {
+    // 120 posts written blind at the end of session 14, most of them other phrasings of
+    // fr_dev18's situations (PROVENANCE.md); read blind at 73.3 % by session 12's rules, 78.3 %
+    // by session 13's and 81.7 % after French round 19 (resolved recall 76 %, 2 false "resolved"
+    // of 95).
+    let r = report("French nineteenth dev set", &labels("fr_dev19.jsonl"), None);
+    assert_floors(&r, 0.81, 0.03);
+}
+
+#[test]
 fn english_social_posts_ninth_dev_set_in_the_mix_of_real_streams() {
     // 200 posts written blind in session 11 in the proportions of real streams, with returns told
     // after the fact in replies, e-mails and write-ups; read blind at 51.0 % by session 10's rules
