@@ -528,6 +528,8 @@ struct Clauses {
     breaks: Vec<(u32, u32, bool)>,
     /// Each " but "-like separator (offset, offset after it), in order of its end.
     seps: Vec<(u32, u32)>,
+    /// The post's length: where its last clause ends.
+    len: usize,
 }
 
 impl Clauses {
@@ -576,12 +578,16 @@ impl Clauses {
             }
         }
         seps.sort_by_key(|&(_, e)| e);
-        Clauses { breaks, seps }
+        Clauses {
+            breaks,
+            seps,
+            len: b.len(),
+        }
     }
 
     /// Bounds of the clause around the byte range `start..end`: from the last break (or
     /// separator) that ends at or before `start` to the first break at or after `end`.
-    fn around(&self, len: usize, start: usize, end: usize) -> (usize, usize) {
+    fn around(&self, start: usize, end: usize) -> (usize, usize) {
         let (start32, end32) = (start as u32, end as u32);
         // The last break ending at or before the match; a "." before a digit only when it is
         // the match's last byte before ("v2." then "5" matched).
@@ -605,7 +611,7 @@ impl Clauses {
         let e = self.breaks[from..]
             .iter()
             .find(|&&(_, _, before_digit)| !before_digit)
-            .map_or(len, |&(at, _, _)| at as usize);
+            .map_or(self.len, |&(at, _, _)| at as usize);
         (s, e)
     }
 }
@@ -817,10 +823,9 @@ fn hits(
             if rule.unless.is_none() && rule.unless_after.is_none() {
                 return false;
             }
-            let (cs, ce) =
-                clauses
-                    .get_or_init(|| Clauses::new(text))
-                    .around(text.len(), start, end);
+            let (cs, ce) = clauses
+                .get_or_init(|| Clauses::new(text))
+                .around(start, end);
             rule.unless
                 .as_ref()
                 .is_some_and(|g| g.is_match(&text[cs..start]))
@@ -1099,13 +1104,8 @@ mod tests {
         assert_eq!(share_word("la plupart"), None);
     }
 
-    /// The clause bounds as a plain scan read them before [`Clauses`] (session 14): the reference
-    /// the index must agree with. Bounds of the clause around a byte range: from the last clause break before it to the next
-    /// after it. Breaks are sentence ends, semicolons, colons, line breaks, em dashes, "|" and
-    /// " but "/" mais " (and their kin); a "." followed by a digit ("99.9") is no break.
-    ///
-    /// Every break is ASCII except the em dash, so the text is read as bytes (a UTF-8 continuation
-    /// byte never equals an ASCII one): this runs for every guarded match and must stay cheap.
+    /// The clause bounds as a plain scan of the post read them before [`Clauses`] (session 14),
+    /// with the same separators: the reference the index must agree with.
     fn clause_by_scan(text: &str, start: usize, end: usize) -> (usize, usize) {
         const BREAKS: &[u8] = b".!?;\n:|";
         let b = text.as_bytes();
@@ -1120,17 +1120,7 @@ mod tests {
                 break;
             }
         }
-        // The last " but " (or its kin) between the clause start and the match, without regard to
-        // ASCII case: the one that ends last wins. ", so " opens a consequence: "went through with no
-        // latency spikes, so this incident is closed" (the "no" is not the closure's negation).
-        const SEPS: [&str; 6] = [
-            " but ",
-            " mais ",
-            " however ",
-            " cependant ",
-            " toutefois ",
-            ", so ",
-        ];
+        // The last separator between the clause start and the match: the one that ends last.
         let mut best = s;
         for p in (s..start).rev() {
             if p + " toutefois ".len() <= best {
@@ -1139,7 +1129,7 @@ mod tests {
             if b[p] != b' ' && b[p] != b',' {
                 continue;
             }
-            for sep in SEPS {
+            for sep in Clauses::SEPS {
                 let e = p + sep.len();
                 if e <= start && e > best && b[p..e].eq_ignore_ascii_case(sep.as_bytes()) {
                     best = e;
@@ -1159,7 +1149,7 @@ mod tests {
     }
 
     fn clause(text: &str, start: usize, end: usize) -> (usize, usize) {
-        Clauses::new(text).around(text.len(), start, end)
+        Clauses::new(text).around(start, end)
     }
 
     #[test]
@@ -1188,7 +1178,7 @@ mod tests {
             for (k, &start) in bounds.iter().enumerate() {
                 for &end in bounds[k..].iter().take(12) {
                     assert_eq!(
-                        index.around(text.len(), start, end),
+                        index.around(start, end),
                         clause_by_scan(text, start, end),
                         "{text:?} {start}..{end}"
                     );

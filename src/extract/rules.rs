@@ -536,11 +536,17 @@ impl RuleRegex {
                 )
                 .build(&self.source)
                 .unwrap_or_else(|e| {
-                    tracing::error!(pattern = %self.source, error = %e, "rule regex not compiled: it never matches");
-                    let _ = self.error.set(e.to_string());
+                    self.not_built(e.to_string());
                     regex_automata::meta::Regex::new(r"[^\s\S]").expect("an empty class")
                 })
         })
+    }
+
+    /// A form of the pattern could not be built (the syntax was checked at load time: only a size
+    /// limit can fail): logged, kept for [`RuleRegex::build_error`]; that form never matches.
+    fn not_built(&self, error: String) {
+        tracing::error!(pattern = %self.source, %error, "rule regex not compiled: it never matches");
+        let _ = self.error.set(error);
     }
 
     /// Builds both forms of the pattern now, and tells why one could not be built (the syntax
@@ -574,9 +580,7 @@ impl std::ops::Deref for RuleRegex {
     fn deref(&self) -> &Regex {
         self.compiled.get_or_init(|| {
             compile(&self.source).unwrap_or_else(|e| {
-                // The syntax was checked at load time: only a size limit can fail here.
-                tracing::error!(pattern = %self.source, error = %e, "rule regex not compiled: it never matches");
-                let _ = self.error.set(e.clone());
+                self.not_built(e);
                 Regex::new(r"[^\s\S]").expect("an empty class")
             })
         })
