@@ -556,13 +556,15 @@ fn french_eighteenth_dev_set_read_blind_in_session_14() {
 fn english_fourteenth_dev_set_read_blind_in_session_14() {
     // 120 posts written blind at the end of session 14, briefed to avoid the most obvious
     // phrasings; read blind at 60.0 % by session 12's rules, 63.3 % by session 13's and 62.5 %
-    // after English round 14 (resolved recall 19 % throughout, no false "resolved" of 94).
+    // after English round 14 (resolved recall 19 % throughout, no false "resolved" of 94). The
+    // development set of English round 15 (session 15): 92.5 %, resolved recall 88 %, still no
+    // false "resolved".
     let r = report(
         "English fourteenth dev set",
         &labels("en_social_dev14.jsonl"),
         None,
     );
-    assert_floors(&r, 0.62, 0.01);
+    assert_floors(&r, 0.92, 0.01);
 }
 
 #[test]
@@ -570,9 +572,10 @@ fn french_nineteenth_dev_set_read_blind_in_session_14() {
     // 120 posts written blind at the end of session 14, most of them other phrasings of
     // fr_dev18's situations (PROVENANCE.md); read blind at 73.3 % by session 12's rules, 78.3 %
     // by session 13's and 81.7 % after French round 19 (resolved recall 76 %, 2 false "resolved"
-    // of 95).
+    // of 95). The development set of French round 20 (session 15): 94.2 %, resolved recall
+    // 100 %, no false "resolved".
     let r = report("French nineteenth dev set", &labels("fr_dev19.jsonl"), None);
-    assert_floors(&r, 0.81, 0.03);
+    assert_floors(&r, 0.94, 0.01);
 }
 
 #[test]
