@@ -14,6 +14,8 @@
 //! `STATUSTRAIL_CORPUS=a.jsonl:b.jsonl` reads the posts of labelled files instead (their `text`),
 //! e.g. the French sets for the French pack:
 //! `STATUSTRAIL_CORPUS=tests/fixtures/extraction/fr_posts.jsonl extract_corpus 20 fr`.
+//! `STATUSTRAIL_WARMUP=c.jsonl:d.jsonl` reads other posts once first, so that the first pass
+//! measures new text as a worker that has been running meets it (docs/perf.md, Session 15).
 
 use std::path::Path;
 use std::time::Instant;
@@ -69,6 +71,25 @@ fn main() {
     };
     // Compiled up front: the passes below measure reading, not compiling.
     extractor.compile_all();
+    // STATUSTRAIL_WARMUP=a.jsonl:b.jsonl: other posts read once before the first pass, as a worker
+    // that has been running a while has read others; the first pass then measures new text only,
+    // not the automata caches each thread creates when a regex is first a candidate.
+    if let Some(files) = std::env::var_os("STATUSTRAIL_WARMUP") {
+        let warm: Vec<String> = std::env::split_paths(&files)
+            .flat_map(|f| statustrail::extract::eval::read_labels(&f).expect("label file"))
+            .map(|l| l.text)
+            .collect();
+        let t = Instant::now();
+        for p in &warm {
+            std::hint::black_box(extractor.extract(p, &ctx));
+        }
+        println!(
+            "warm-up: {} other posts, {} bytes, {:.3} s",
+            warm.len(),
+            warm.iter().map(String::len).sum::<usize>(),
+            t.elapsed().as_secs_f64()
+        );
+    }
     // The first pass reads text the lazy automata have never seen: its second half is the
     // rate at which a worker reads new posts once it has read some.
     let cold = Instant::now();

@@ -470,6 +470,25 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 println!("{health}");
             }
             if misses {
+                // Where to look when a change of the rules costs time (docs/perf.md).
+                for health in extractor.prefilter_health() {
+                    let mut ids: Vec<(String, usize)> = Vec::new();
+                    for id in health.from_start {
+                        match ids.last_mut() {
+                            Some((last, n)) if *last == id => *n += 1,
+                            _ => ids.push((id, 1)),
+                        }
+                    }
+                    let ids: Vec<String> = ids
+                        .into_iter()
+                        .map(|(id, n)| if n > 1 { format!("{id} ×{n}") } else { id })
+                        .collect();
+                    println!(
+                        "prefilter {}: regexes read from the start of the post: {}",
+                        health.lang,
+                        ids.join(", ")
+                    );
+                }
                 for m in &report.false_resolved {
                     println!(
                         "false resolved\t{}\t{}",

@@ -71,6 +71,9 @@ struct Candidate {
     pi: usize,
     /// No match ends after `read_to`.
     read_to: usize,
+    /// No match starts before `from` (for a regex read back from its end literals, the earliest
+    /// start of its superset's matches; 0 otherwise).
+    from: usize,
     /// For a regex read from its start literals only: the range of `candidates`'s second
     /// output holding (offset, farthest end) of every such literal where its superset matched;
     /// a match of the regex starts at one of them.
@@ -154,10 +157,12 @@ impl Pack {
                     continue;
                 }
                 let first = found.len();
-                if let Some((_, end)) = self.prefilter.span(pi, caches, lower, marks, &mut found) {
+                if let Some((from, end)) = self.prefilter.span(pi, caches, lower, marks, &mut found)
+                {
                     out.push(Candidate {
                         pi,
                         read_to: self.read_to(pi, end, text),
+                        from,
                         starts: (found.len() > first).then_some(first..found.len()),
                     });
                 }
@@ -193,6 +198,12 @@ impl Pack {
             bytes: self.prefilter.memory(),
             anchored: self.prefilter.anchored(),
             end_anchored: self.prefilter.end_anchored(),
+            from_start: self
+                .prefilter
+                .read_whole()
+                .into_iter()
+                .map(|pi| self.rules[self.owners[pi].0].id.clone())
+                .collect(),
             built: self.prefilter.built(),
         }
     }
@@ -779,6 +790,7 @@ fn hits(
             .map(|pi| Candidate {
                 pi,
                 read_to: text.len(),
+                from: 0,
                 starts: None,
             });
         (all.collect(), Vec::new())
@@ -801,7 +813,7 @@ fn hits(
             Some(r) => anchored_matches(re, text, &found[r.clone()], |end| {
                 pack.read_to(c.pi, end, text)
             }),
-            None => re.find_iter(hay).map(|m| (m.start(), m.end())).collect(),
+            None => matches_from(re, hay, c.from),
         };
         if spans.is_empty() {
             continue;
@@ -902,6 +914,21 @@ fn hits(
     out.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
     times.sort_by_key(|t| (t.start, std::cmp::Reverse(t.end)));
     (out, times)
+}
+
+/// The successive non-overlapping matches of `re` in `hay`, as `find_iter` gives them, when none
+/// starts before `from`: the search begins there (the text before it still read as context for
+/// word boundaries), so a regex read back from a `%` near the end of a post does not read the post
+/// from its start.
+fn matches_from(re: &regex::Regex, hay: &str, from: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = Some(from);
+    while let Some(pos) = at {
+        let Some(m) = re.find_at(hay, pos) else { break };
+        out.push((m.start(), m.end()));
+        at = next_search(hay, m.start(), m.end());
+    }
+    out
 }
 
 /// The successive non-overlapping matches of `re` in `text`, as `find_iter` gives them, when

@@ -173,6 +173,9 @@ pub struct PrefilterHealth {
     pub anchored: usize,
     /// Regexes read only backwards from where one of their end literals occurs.
     pub end_anchored: usize,
+    /// Regexes with neither start nor end literals, read over the whole of every post their
+    /// literals occur in: one entry per regex, the id of its rule (docs/perf.md, Session 15).
+    pub from_start: Vec<String>,
     /// Regexes whose widened lazy DFA is built so far (each is built when the regex is first a
     /// candidate, or all at once by `Extractor::compile_all`).
     pub built: usize,
@@ -183,14 +186,16 @@ impl std::fmt::Display for PrefilterHealth {
         write!(
             f,
             "prefilter {}: {} regexes anchored by {} literals ({:.0} KB), {} read on every post, \
-             {} read only from their start literals, {} only back from their end literals",
+             {} read only from their start literals, {} only back from their end literals, \
+             {} from the start of the post",
             self.lang,
             self.patterns,
             self.literals,
             self.bytes as f64 / 1e3,
             self.uncovered.len(),
             self.anchored,
-            self.end_anchored
+            self.end_anchored,
+            self.from_start.len()
         )?;
         if !self.uncovered.is_empty() {
             write!(
@@ -531,6 +536,15 @@ impl Prefilter {
     /// How many patterns are read only from their start literals.
     pub(crate) fn anchored(&self) -> usize {
         self.anchored.iter().filter(|&&a| a).count()
+    }
+
+    /// Patterns with a cover but neither start nor end literals: read from the start of the post.
+    pub(crate) fn read_whole(&self) -> Vec<usize> {
+        (0..self.patterns)
+            .filter(|&pi| {
+                !self.anchored[pi] && !self.end_anchored[pi] && !self.always.contains(&pi)
+            })
+            .collect()
     }
 
     /// How many patterns are read only backwards from their end literals.
