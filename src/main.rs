@@ -473,7 +473,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 // Where to look when a change of the rules costs time (docs/perf.md).
                 for health in extractor.prefilter_health() {
                     let mut ids: Vec<(String, usize)> = Vec::new();
-                    for id in health.from_start {
+                    for id in health.read_whole {
                         match ids.last_mut() {
                             Some((last, n)) if *last == id => *n += 1,
                             _ => ids.push((id, 1)),

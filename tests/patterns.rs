@@ -95,6 +95,35 @@ examples = [{ text = "40 down", expect = "affected 40" }]
     assert_eq!(x.extract("40 down", &ctx).len(), 1);
 }
 
+#[test]
+fn a_regex_without_start_or_end_literals_is_listed_as_read_over_the_whole_post() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "phases.toml",
+        r#"lang = "en"
+[[rule]]
+id = "en.resolved.back_again"
+yields = "resolved"
+regex = ['\w+\s+(?:is|are)\s+back\s+again\s*(?:[.!]|$)']
+examples = [{ text = "The site is back again.", expect = "resolved" }]
+
+[[rule]]
+id = "en.investigating.we_are"
+yields = "investigating"
+regex = ['\binvestigating\b']
+examples = [{ text = "We are investigating", expect = "investigating" }]
+"#,
+    );
+    let x = Extractor::from_dir(dir.path()).unwrap();
+    let h = &x.prefilter_health()[0];
+    assert_eq!(h.read_whole, ["en.resolved.back_again"]);
+    assert!(
+        h.to_string().contains("1 from the start of the post"),
+        "{h}"
+    );
+}
+
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(name), text).unwrap();

@@ -198,7 +198,7 @@ impl Pack {
             bytes: self.prefilter.memory(),
             anchored: self.prefilter.anchored(),
             end_anchored: self.prefilter.end_anchored(),
-            from_start: self
+            read_whole: self
                 .prefilter
                 .read_whole()
                 .into_iter()

@@ -175,7 +175,7 @@ pub struct PrefilterHealth {
     pub end_anchored: usize,
     /// Regexes with neither start nor end literals, read over the whole of every post their
     /// literals occur in: one entry per regex, the id of its rule (docs/perf.md, Session 15).
-    pub from_start: Vec<String>,
+    pub read_whole: Vec<String>,
     /// Regexes whose widened lazy DFA is built so far (each is built when the regex is first a
     /// candidate, or all at once by `Extractor::compile_all`).
     pub built: usize,
@@ -195,7 +195,7 @@ impl std::fmt::Display for PrefilterHealth {
             self.uncovered.len(),
             self.anchored,
             self.end_anchored,
-            self.from_start.len()
+            self.read_whole.len()
         )?;
         if !self.uncovered.is_empty() {
             write!(
