@@ -5,8 +5,8 @@
 //! post is scanned once for the literals every rule regex needs, the candidates' widened patterns
 //! confirm them, and only then are the rules' own regexes run for their positions and captures —
 //! anchored at the places the widened pattern matched from when its matches start with known
-//! literals, otherwise from the start of the post, and never past where the widened pattern saw
-//! its last match end. The rule language is described in [`rules`] and in `docs/extraction.md`.
+//! literals, otherwise anchored at each byte a match may begin with from the earliest place the
+//! widened pattern allows, and never past where the widened pattern saw its last match end. The rule language is described in [`rules`] and in `docs/extraction.md`.
 
 use std::path::Path;
 
@@ -28,7 +28,7 @@ use prefilter::Prefilter;
 pub use prefilter::PrefilterHealth;
 
 pub use rules::RulesError;
-use rules::{Rule, RuleRegex, RuleYield};
+use rules::{next_search, Rule, RuleRegex, RuleYield};
 
 /// The rule packs shipped with statustrail, embedded at build time.
 static BUNDLED: include_dir::Dir<'static> =
@@ -368,15 +368,13 @@ impl Extractor {
     /// measurements of reading that should not include compiling.
     pub fn compile_all(&self) {
         for pack in &self.packs {
-            for (pi, &(ri, xi)) in pack.owners.iter().enumerate() {
+            for &(ri, xi) in &pack.owners {
                 let rule = &pack.rules[ri];
-                // The anchored form serves the regexes read from their start literals and every
-                // regex whose capture groups are read; the other form, the regexes read from
-                // the start of the post, and the times (whose groups are read from it).
-                let anchored = pack.prefilter.anchored_at(pi);
-                let groups = matches!(rule.yields, RuleYield::Restored | RuleYield::Affected);
-                let plain = !anchored || rule.yields == RuleYield::Time;
-                rule.regexes[xi].compile(plain, groups || anchored);
+                // Every match is found by anchored searches (and capture groups read by one);
+                // the other form serves the times, whose groups are read from it, and the
+                // patterns that match the empty string, searched unanchored.
+                let re = &rule.regexes[xi];
+                re.compile(rule.yields == RuleYield::Time || re.matches_empty(), true);
             }
             pack.prefilter.compile_all();
         }
@@ -801,7 +799,6 @@ fn hits(
     let clauses = std::cell::OnceCell::new();
     for c in matched {
         // What the rule's regex reads; offsets in it are offsets in `text`.
-        let hay = &text[..c.read_to];
         let (ri, xi) = pack.owners[c.pi];
         if only.is_some_and(|o| o != ri) {
             continue;
@@ -813,7 +810,7 @@ fn hits(
             Some(r) => anchored_matches(re, text, &found[r.clone()], |end| {
                 pack.read_to(c.pi, end, text)
             }),
-            None => matches_from(re, hay, c.from),
+            None => re.matches_from(text, c.from, c.read_to),
         };
         if spans.is_empty() {
             continue;
@@ -916,21 +913,6 @@ fn hits(
     (out, times)
 }
 
-/// The successive non-overlapping matches of `re` in `hay`, as `find_iter` gives them, when none
-/// starts before `from`: the search begins there (the text before it still read as context for
-/// word boundaries), so a regex read back from a `%` near the end of a post does not read the post
-/// from its start.
-fn matches_from(re: &regex::Regex, hay: &str, from: usize) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut at = Some(from);
-    while let Some(pos) = at {
-        let Some(m) = re.find_at(hay, pos) else { break };
-        out.push((m.start(), m.end()));
-        at = next_search(hay, m.start(), m.end());
-    }
-    out
-}
-
 /// The successive non-overlapping matches of `re` in `text`, as `find_iter` gives them, when
 /// each starts at one of `starts` (offset, farthest end of a match from there; in order): the
 /// regex is searched anchored at each start past the previous match, up to `read_to` of its
@@ -954,15 +936,6 @@ fn anchored_matches(
         }
     }
     out
-}
-
-/// Where the search after a match of `start..end` resumes: at its end, or past the next
-/// character after an empty match (`None` at the end of the text).
-fn next_search(hay: &str, start: usize, end: usize) -> Option<usize> {
-    if start < end {
-        return Some(end);
-    }
-    hay[end..].chars().next().map(|c| end + c.len_utf8())
 }
 
 /// Overlapping matches of the same kind (phase, or percentage): the higher priority wins, then
@@ -1087,6 +1060,70 @@ fn extract_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `RuleRegex::matches_from` searches anchored at each place a match may begin; it must find
+    /// what an unanchored `find_iter` finds, for every bundled regex, on real posts and on text
+    /// built to trip it (accents before a word, combining marks, the long s, emoji, nothing).
+    #[test]
+    fn anchored_searches_from_each_start_find_what_an_unanchored_search_finds() {
+        let x = Extractor::bundled().unwrap();
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extraction");
+        let sample = |file: &str, n: usize| -> Vec<String> {
+            eval::read_labels(&dir.join(file))
+                .unwrap()
+                .into_iter()
+                .take(n)
+                .map(|l| l.text)
+                .collect()
+        };
+        let tricky = [
+            "",
+            " ",
+            "é50% of éservices are back; Ahalf of them; _90 percent restored",
+            "Resolu\u{301} : le service est re\u{301}tabli a\u{300} 90\u{a0}% — ſervices 🎉 back",
+            "90 %. 80% 70 % 12:30 11h30 à 12h30 vers 11h30 UTC, resolvedresolved resolved.",
+            "ÉTAT : RÉTABLI À 100 %. Incident clos. We are investigating. ✅ All systems operational",
+        ];
+        for pack in &x.packs {
+            let mut texts: Vec<String> = tricky.iter().map(|t| t.to_string()).collect();
+            if pack.lang == "fr" {
+                texts.extend(sample("fr_dev20.jsonl", 25));
+                texts.extend(sample("fr_posts.jsonl", 25));
+            } else {
+                texts.extend(sample("statuspage_labels.jsonl", 25));
+                texts.extend(sample("en_social_dev15.jsonl", 25));
+            }
+            for rule in &pack.rules {
+                for re in &rule.regexes {
+                    for text in &texts {
+                        // From the start, and from the middle of the post.
+                        let mid = (0..=text.len() / 2)
+                            .rev()
+                            .find(|&i| text.is_char_boundary(i))
+                            .unwrap_or(0);
+                        for from in [0, mid] {
+                            let mut want = Vec::new();
+                            let mut at = Some(from);
+                            while let Some(pos) = at {
+                                let Some(m) = re.find_at(text, pos) else {
+                                    break;
+                                };
+                                want.push((m.start(), m.end()));
+                                at = next_search(text, m.start(), m.end());
+                            }
+                            assert_eq!(
+                                re.matches_from(text, from, text.len()),
+                                want,
+                                "{} on {text:?} from {from}",
+                                rule.id
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_bundled_regex_is_anchored_by_a_literal() {

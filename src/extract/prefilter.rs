@@ -528,11 +528,6 @@ impl Prefilter {
         &self.always
     }
 
-    /// Is pattern `pi` read from its start literals (on most posts)?
-    pub(crate) fn anchored_at(&self, pi: usize) -> bool {
-        self.anchored[pi]
-    }
-
     /// How many patterns are read only from their start literals.
     pub(crate) fn anchored(&self) -> usize {
         self.anchored.iter().filter(|&&a| a).count()
@@ -1026,7 +1021,7 @@ mod tests {
 
         // Starts with any word, ends with a rare literal: read backwards from where it ends.
         let pf = Prefilter::new(&[r"\b(?:\w+\s+){0,2}?(?:up|back) by \d+\s*%"]).unwrap();
-        assert!(!pf.anchored_at(0) && pf.end_anchored[0]);
+        assert!(!pf.anchored[0] && pf.end_anchored[0]);
         let (mut marks, mut caches) = (pf.marks(), pf.caches());
         let text = "Traffic is back by 40 %, then 50 %. Errors up by 3 %!";
         let lower = text.to_ascii_lowercase();

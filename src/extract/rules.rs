@@ -457,6 +457,168 @@ pub struct RuleRegex {
     /// Why a form of the pattern could not be built (a size limit), once one was tried: the
     /// regex then never matches, and `patterns test` fails on it.
     error: std::sync::Arc<std::sync::OnceLock<String>>,
+    /// The bytes a match may begin with (`None` when the pattern matches the empty string):
+    /// where [`RuleRegex::matches_from`] tries an anchored search.
+    first: Option<Starts>,
+}
+
+/// A set of bytes, one bit each.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn insert_range(&mut self, lo: u8, hi: u8) {
+        for b in lo..=hi {
+            self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+    }
+
+    fn union(&mut self, other: &ByteSet) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+    }
+
+    fn intersection(&self, other: &ByteSet) -> ByteSet {
+        ByteSet(std::array::from_fn(|i| self.0[i] & other.0[i]))
+    }
+
+    fn difference(&self, other: &ByteSet) -> ByteSet {
+        ByteSet(std::array::from_fn(|i| self.0[i] & !other.0[i]))
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
+}
+
+impl std::fmt::Debug for ByteSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bytes: Vec<u8> = (0..=255u8).filter(|&b| self.contains(b)).collect();
+        write!(f, "{:?}", String::from_utf8_lossy(&bytes))
+    }
+}
+
+/// Where a match may begin: at a byte of `free` anywhere, or at a byte of `bounded` when the
+/// byte before it is not an ASCII word character (the pattern opens with a word boundary there:
+/// `\bhalf`, `\b(?:about|roughly)`). The bytes a match may begin with are a superset: a class's
+/// characters outside ASCII count by their UTF-8 lead bytes, and a boundary after a character
+/// outside ASCII is left to the search.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Starts {
+    free: ByteSet,
+    bounded: ByteSet,
+}
+
+impl Starts {
+    /// May a match begin at `at` in `bytes`?
+    #[inline]
+    pub(crate) fn at(&self, bytes: &[u8], at: usize) -> bool {
+        let b = bytes[at];
+        self.free.contains(b)
+            || (self.bounded.contains(b)
+                && (at == 0 || {
+                    let p = bytes[at - 1];
+                    !(p.is_ascii_alphanumeric() || p == b'_')
+                }))
+    }
+}
+
+/// The places a match of `hir` may begin, and whether it matches the empty string (then a
+/// match may begin anywhere). Case-insensitive parsing has already turned letters into classes.
+fn first_bytes(hir: &regex_syntax::hir::Hir) -> (Starts, bool) {
+    use regex_syntax::hir::{Class, HirKind, Look};
+    let mut st = Starts::default();
+    let empty = match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(lit) => match lit.0.first() {
+            Some(&b) => {
+                st.free.insert_range(b, b);
+                false
+            }
+            None => true,
+        },
+        HirKind::Class(Class::Bytes(c)) => {
+            for r in c.ranges() {
+                st.free.insert_range(r.start(), r.end());
+            }
+            c.ranges().is_empty()
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            for r in c.ranges() {
+                let (lo, hi) = (u32::from(r.start()), u32::from(r.end()));
+                if lo < 0x80 {
+                    st.free.insert_range(lo as u8, hi.min(0x7F) as u8);
+                }
+                if hi >= 0x80 {
+                    // Lead bytes of every length the range spans: a superset is enough.
+                    let lead = |c: u32| match c {
+                        0..=0x7F => c as u8,
+                        0x80..=0x7FF => 0xC0 | (c >> 6) as u8,
+                        0x800..=0xFFFF => 0xE0 | (c >> 12) as u8,
+                        _ => 0xF0 | (c >> 18) as u8,
+                    };
+                    st.free.insert_range(lead(lo.max(0x80)), lead(hi));
+                }
+            }
+            c.ranges().is_empty()
+        }
+        HirKind::Repetition(r) => {
+            let (s, e) = first_bytes(&r.sub);
+            st = s;
+            e || r.min == 0
+        }
+        HirKind::Capture(c) => return first_bytes(&c.sub),
+        HirKind::Concat(xs) => {
+            let mut empty = true;
+            // A word boundary read before anything else: a word byte after it begins a match
+            // only after a byte that is not a word byte.
+            let mut boundary = false;
+            for x in xs {
+                if let HirKind::Look(
+                    Look::WordUnicode
+                    | Look::WordStartUnicode
+                    | Look::WordStartHalfUnicode
+                    | Look::WordAscii
+                    | Look::WordStartAscii
+                    | Look::WordStartHalfAscii,
+                ) = x.kind()
+                {
+                    boundary = true;
+                    continue;
+                }
+                let (mut s, e) = first_bytes(x);
+                if boundary {
+                    let mut word = ByteSet::default();
+                    word.insert_range(b'0', b'9');
+                    word.insert_range(b'A', b'Z');
+                    word.insert_range(b'a', b'z');
+                    word.insert_range(b'_', b'_');
+                    s.bounded.union(&s.free.intersection(&word));
+                    s.free = s.free.difference(&word);
+                }
+                st.free.union(&s.free);
+                st.bounded.union(&s.bounded);
+                if !e {
+                    empty = false;
+                    break;
+                }
+            }
+            empty
+        }
+        HirKind::Alternation(xs) => {
+            let mut empty = false;
+            for x in xs {
+                let (s, e) = first_bytes(x);
+                st.free.union(&s.free);
+                st.bounded.union(&s.bounded);
+                empty |= e;
+            }
+            empty
+        }
+    };
+    (st, empty)
 }
 
 impl RuleRegex {
@@ -484,7 +646,9 @@ impl RuleRegex {
         }
         let mut found = Vec::new();
         names(&hir, &mut found);
+        let (first, empty) = first_bytes(&hir);
         let re = RuleRegex {
+            first: (!empty).then_some(first),
             source: source.into(),
             compiled: Default::default(),
             anchored: Default::default(),
@@ -506,6 +670,55 @@ impl RuleRegex {
             .span(at..end)
             .anchored(regex_automata::Anchored::Yes);
         self.anchored().search(&input).map(|m| (m.start(), m.end()))
+    }
+
+    /// The successive non-overlapping matches in `text` that start at `from` or later and end by
+    /// `end`, as `find_iter` over `text[..end]` from `from` gives them (`text` beyond is read as
+    /// context for word boundaries, as [`RuleRegex::match_at`] does).
+    ///
+    /// The search is anchored at each byte a match may begin with, in order: the first place
+    /// where an anchored search matches is where the leftmost match starts, and what it matches
+    /// there is the leftmost-first match. An unanchored search would find the same match with a
+    /// forward lazy DFA that tracks every start at once and a reverse one back to the start; on
+    /// text they have never read, those two build most of the states a pass pays for (the rule
+    /// regexes with long word gaps most: docs/perf.md, Session 16). Anchored runs build few.
+    pub(crate) fn matches_from(&self, text: &str, from: usize, end: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let Some(first) = &self.first else {
+            // A pattern matching the empty string may match anywhere: searched unanchored.
+            let hay = &text[..end];
+            let mut at = Some(from);
+            while let Some(pos) = at {
+                let Some(m) = self.find_at(hay, pos) else {
+                    break;
+                };
+                out.push((m.start(), m.end()));
+                at = next_search(hay, m.start(), m.end());
+            }
+            return out;
+        };
+        let bytes = text.as_bytes();
+        let mut at = from;
+        while at < end {
+            let Some(start) = (at..end).find(|&i| first.at(bytes, i)) else {
+                break;
+            };
+            match self.match_at(text, start, end) {
+                Some((s, e)) => {
+                    out.push((s, e));
+                    // Never empty (the pattern matches no empty string): go on from its end.
+                    at = e;
+                }
+                None => at = start + 1,
+            }
+        }
+        out
+    }
+
+    /// Does the pattern match the empty string? [`RuleRegex::matches_from`] then searches it
+    /// unanchored, with the form [`std::ops::Deref`] gives.
+    pub(crate) fn matches_empty(&self) -> bool {
+        self.first.is_none()
     }
 
     /// The capture groups of the match `start..end` of this regex in `text` (one it found):
@@ -650,6 +863,15 @@ impl std::fmt::Debug for Guard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Guard").field(&self.exact.as_str()).finish()
     }
+}
+
+/// Where the search after a match of `start..end` resumes: at its end, or past the next
+/// character after an empty match (`None` at the end of the text).
+pub(crate) fn next_search(hay: &str, start: usize, end: usize) -> Option<usize> {
+    if start < end {
+        return Some(end);
+    }
+    hay[end..].chars().next().map(|c| end + c.len_utf8())
 }
 
 /// `'` in a rule also matches the typographic ’.
