@@ -463,8 +463,8 @@ pub struct RuleRegex {
 }
 
 /// A set of bytes, one bit each.
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct ByteSet([u64; 4]);
+#[derive(Clone, Copy, Debug, Default)]
+struct ByteSet([u64; 4]);
 
 impl ByteSet {
     fn insert_range(&mut self, lo: u8, hi: u8) {
@@ -488,15 +488,8 @@ impl ByteSet {
     }
 
     #[inline]
-    pub(crate) fn contains(&self, b: u8) -> bool {
+    fn contains(&self, b: u8) -> bool {
         self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
-    }
-}
-
-impl std::fmt::Debug for ByteSet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let bytes: Vec<u8> = (0..=255u8).filter(|&b| self.contains(b)).collect();
-        write!(f, "{:?}", String::from_utf8_lossy(&bytes))
     }
 }
 
@@ -506,7 +499,7 @@ impl std::fmt::Debug for ByteSet {
 /// characters outside ASCII count by their UTF-8 lead bytes, and a boundary after a character
 /// outside ASCII is left to the search.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Starts {
+struct Starts {
     free: ByteSet,
     bounded: ByteSet,
 }
@@ -514,7 +507,7 @@ pub(crate) struct Starts {
 impl Starts {
     /// May a match begin at `at` in `bytes`?
     #[inline]
-    pub(crate) fn at(&self, bytes: &[u8], at: usize) -> bool {
+    fn at(&self, bytes: &[u8], at: usize) -> bool {
         let b = bytes[at];
         self.free.contains(b)
             || (self.bounded.contains(b)
@@ -591,10 +584,9 @@ fn first_bytes(hir: &regex_syntax::hir::Hir) -> (Starts, bool) {
                 let (mut s, e) = first_bytes(x);
                 if boundary {
                     let mut word = ByteSet::default();
-                    word.insert_range(b'0', b'9');
-                    word.insert_range(b'A', b'Z');
-                    word.insert_range(b'a', b'z');
-                    word.insert_range(b'_', b'_');
+                    for (lo, hi) in [(b'0', b'9'), (b'A', b'Z'), (b'a', b'z'), (b'_', b'_')] {
+                        word.insert_range(lo, hi);
+                    }
                     s.bounded.union(&s.free.intersection(&word));
                     s.free = s.free.difference(&word);
                 }
@@ -683,20 +675,11 @@ impl RuleRegex {
     /// text they have never read, those two build most of the states a pass pays for (the rule
     /// regexes with long word gaps most: docs/perf.md, Session 16). Anchored runs build few.
     pub(crate) fn matches_from(&self, text: &str, from: usize, end: usize) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
         let Some(first) = &self.first else {
             // A pattern matching the empty string may match anywhere: searched unanchored.
-            let hay = &text[..end];
-            let mut at = Some(from);
-            while let Some(pos) = at {
-                let Some(m) = self.find_at(hay, pos) else {
-                    break;
-                };
-                out.push((m.start(), m.end()));
-                at = next_search(hay, m.start(), m.end());
-            }
-            return out;
+            return self.matches_unanchored(text, from, end);
         };
+        let mut out = Vec::new();
         let bytes = text.as_bytes();
         let mut at = from;
         while at < end {
@@ -711,6 +694,27 @@ impl RuleRegex {
                 }
                 None => at = start + 1,
             }
+        }
+        out
+    }
+
+    /// The same matches as [`RuleRegex::matches_from`], found by `find_at` over `text[..end]`
+    /// (an unanchored search: a forward lazy DFA, then a reverse one back to the match start).
+    pub(crate) fn matches_unanchored(
+        &self,
+        text: &str,
+        from: usize,
+        end: usize,
+    ) -> Vec<(usize, usize)> {
+        let hay = &text[..end];
+        let mut out = Vec::new();
+        let mut at = Some(from);
+        while let Some(pos) = at {
+            let Some(m) = self.find_at(hay, pos) else {
+                break;
+            };
+            out.push((m.start(), m.end()));
+            at = next_search(hay, m.start(), m.end());
         }
         out
     }
