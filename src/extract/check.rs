@@ -1,5 +1,7 @@
 //! `statustrail patterns test`: loads every rule file, then runs each rule alone on its own
-//! examples (it must yield what the example expects) and counter-examples (it must yield nothing).
+//! examples (it must yield what the example expects) and counter-examples (it must yield nothing);
+//! each language's learnt fallback is trained on its labelled posts (a file that cannot be read is
+//! a load error, with its line) and reports how many of them it reads right.
 
 use std::fmt;
 use std::path::Path;
@@ -30,6 +32,9 @@ pub struct PatternReport {
     /// `file:line`, and what is named there and used by no rule (a guard, a `define`): reported,
     /// not a failure.
     pub unused: Vec<String>,
+    /// Per learnt fallback: its language, posts file, posts, and the share of them its model
+    /// reads right.
+    pub learnt: Vec<(String, String, usize, f64)>,
 }
 
 impl PatternReport {
@@ -51,6 +56,13 @@ impl fmt::Display for PatternReport {
             )?;
             writeln!(f, "     text: {:?}", x.text)?;
         }
+        for (lang, path, posts, right) in &self.learnt {
+            writeln!(
+                f,
+                "learnt fallback {lang}: {path}, {posts} labelled posts, {:.1} % read right by its model",
+                100.0 * right
+            )?;
+        }
         writeln!(
             f,
             "{} rules in {} files, {} examples: {} passed, {} failed",
@@ -68,7 +80,19 @@ impl fmt::Display for PatternReport {
 pub fn test_patterns(dir: &Path) -> Result<PatternReport, RulesError> {
     let files = super::rules::read_dir(dir)?;
     let extractor = Extractor::from_dir(dir)?;
+    let files: Vec<_> = files
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
     let mut report = run_examples(&extractor, files.len());
+    for (lang, l) in extractor.learnt() {
+        report.learnt.push((
+            lang.to_string(),
+            l.path.display().to_string(),
+            l.posts(),
+            l.training_accuracy(),
+        ));
+    }
     for (path, text) in &files {
         for (what, line) in super::rules::unused_names(path, text)? {
             report

@@ -19,6 +19,7 @@ use crate::model::{Percent, Phase, Statement, Yield};
 pub mod check;
 pub mod cli;
 pub mod eval;
+pub mod learnt;
 mod prefilter;
 pub mod rules;
 mod time;
@@ -62,6 +63,8 @@ struct Pack {
     /// Per regex (index into `owners`): its rule is a fallback (`Rule::is_fallback`), read in a
     /// second pass only when the first left no phase.
     fallback: Vec<bool>,
+    /// The language's learnt fallback, read last, when no rule named a phase.
+    learnt: Option<std::sync::Arc<learnt::Learnt>>,
 }
 
 /// A regex of a pack that may match a post.
@@ -128,6 +131,7 @@ impl Pack {
             owners,
             bounded,
             fallback,
+            learnt: None,
         })
     }
 
@@ -290,6 +294,9 @@ impl Extractor {
     fn from_files(files: Vec<(std::path::PathBuf, String)>) -> Result<Self, RulesError> {
         let mut all = Vec::new();
         let mut stopwords: Vec<(String, std::collections::HashSet<String>)> = Vec::new();
+        let (files, posts): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|(p, _)| p.extension().is_none_or(|e| e != "jsonl"));
         // Compiling the rules' regexes is most of the start-up time (Unicode classes, case
         // folding): files are compiled side by side, one thread each, and read in file order.
         let compiled: Vec<Result<rules::CompiledFile, RulesError>> = std::thread::scope(|s| {
@@ -302,8 +309,28 @@ impl Extractor {
                 .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
-        for file in compiled {
+        let mut learnt: Vec<(String, learnt::Learnt)> = Vec::new();
+        for (file, (path, _)) in compiled.into_iter().zip(&files) {
             let file = file?;
+            if let Some(settings) = file.learnt {
+                let want = path.parent().unwrap_or(Path::new("")).join(&settings.posts);
+                let Some((at, jsonl)) = posts.iter().find(|(p, _)| *p == want) else {
+                    return Err(learnt::LearntError::Missing {
+                        named_by: path.clone(),
+                        posts: settings.posts,
+                    }
+                    .into());
+                };
+                if learnt.iter().any(|(l, _)| *l == file.lang) {
+                    return Err(learnt::LearntError::Settings {
+                        path: path.clone(),
+                        message: format!("a second [learnt] table for {:?}", file.lang),
+                    }
+                    .into());
+                }
+                let model = learnt::Learnt::new(settings, path, at.clone(), jsonl)?;
+                learnt.push((file.lang.clone(), model));
+            }
             if !file.stopwords.is_empty() {
                 match stopwords.iter_mut().find(|(l, _)| *l == file.lang) {
                     Some((_, set)) => set.extend(file.stopwords),
@@ -337,7 +364,11 @@ impl Extractor {
                 .filter(|r| r.lang == lang || r.lang == "any")
                 .cloned()
                 .collect();
-            packs.push(Pack::new(&lang, rules)?);
+            let mut pack = Pack::new(&lang, rules)?;
+            if let Some(i) = learnt.iter().position(|(l, _)| *l == lang) {
+                pack.learnt = Some(std::sync::Arc::new(learnt.swap_remove(i).1));
+            }
+            packs.push(pack);
         }
         let allow: Vec<whatlang::Lang> = packs
             .iter()
@@ -377,7 +408,26 @@ impl Extractor {
                 re.compile(rule.yields == RuleYield::Time || re.matches_empty(), true);
             }
             pack.prefilter.compile_all();
+            if let Some(l) = &pack.learnt {
+                l.model();
+            }
         }
+    }
+
+    /// The same rules without their learnt fallbacks: what the rules alone read (`patterns eval
+    /// --no-learnt`, and the tests that pin the rules).
+    pub fn without_learnt(mut self) -> Self {
+        for pack in &mut self.packs {
+            pack.learnt = None;
+        }
+        self
+    }
+
+    /// Each language's learnt fallback, for reports.
+    pub fn learnt(&self) -> impl Iterator<Item = (&str, &learnt::Learnt)> {
+        self.packs
+            .iter()
+            .filter_map(|p| Some((p.lang.as_str(), p.learnt.as_deref()?)))
     }
 
     /// Every rule, for checks and listings.
@@ -497,7 +547,10 @@ impl Extractor {
 
 fn collect_bundled(dir: &include_dir::Dir<'static>, out: &mut Vec<(std::path::PathBuf, String)>) {
     for f in dir.files() {
-        if f.path().extension().is_some_and(|e| e == "toml") {
+        if f.path()
+            .extension()
+            .is_some_and(|e| e == "toml" || e == "jsonl")
+        {
             if let Some(text) = f.contents_utf8() {
                 out.push((Path::new("patterns").join(f.path()), text.to_string()));
             }
@@ -1053,6 +1106,23 @@ fn extract_with(
             span: (h.start, h.end),
             matched: text[h.start..h.end].to_string(),
         });
+    }
+    // The learnt fallback reads the post when no rule named its phase; the time it gives is
+    // the post's first mention of one.
+    if only.is_none() && !out.iter().any(|s| s.phase().is_some()) {
+        if let Some(phase) = pack.learnt.as_ref().and_then(|l| l.phase(text)) {
+            let mentioned_at = times
+                .iter()
+                .enumerate()
+                .find_map(|(i, t)| *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx)));
+            out.push(Statement {
+                yields: Yield::Phase(phase),
+                mentioned_at,
+                rule_id: format!("{}.learnt", pack.lang),
+                span: (0, text.len()),
+                matched: text.to_string(),
+            });
+        }
     }
     out
 }

@@ -65,6 +65,8 @@ pub enum RulesError {
     Empty(PathBuf),
     #[error("compiling the rule set failed: {0}")]
     Set(String),
+    #[error("learnt fallback: {0}")]
+    Learnt(#[from] super::learnt::LearntError),
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +76,9 @@ struct RuleFile {
     /// Common words of the language, for telling a post's language cheaply (`language.toml`).
     #[serde(default)]
     stopwords: Vec<String>,
+    /// The language's learnt fallback (`language.toml`): where its labelled posts are, its knobs.
+    #[serde(default)]
+    learnt: Option<super::learnt::LearntSettings>,
     /// Named regex fragments, written `{{name}}` in this file's regexes, guards and other
     /// fragments: one place for what many rules share (how a number is written, say).
     #[serde(default)]
@@ -178,14 +183,18 @@ impl Rule {
     }
 }
 
-/// Reads rule files: every `*.toml` below a folder, sorted by path.
+/// Reads a rules folder: every `*.toml` (rule files) and `*.jsonl` (labelled posts for a learnt
+/// fallback) below it, sorted by path.
 pub fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, RulesError> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
             if path.is_dir() {
                 walk(&path, out)?;
-            } else if path.extension().is_some_and(|e| e == "toml") {
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "toml" || e == "jsonl")
+            {
                 out.push(path);
             }
         }
@@ -270,6 +279,7 @@ fn parse_file(path: &Path, text: &str) -> Result<RuleFile, RulesError> {
 pub struct CompiledFile {
     pub lang: String,
     pub stopwords: Vec<String>,
+    pub learnt: Option<super::learnt::LearntSettings>,
     pub rules: Vec<Rule>,
 }
 
@@ -407,6 +417,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
     Ok(CompiledFile {
         lang: file.lang,
         stopwords: file.stopwords.iter().map(|w| w.to_lowercase()).collect(),
+        learnt: file.learnt,
         rules,
     })
 }

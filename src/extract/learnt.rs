@@ -1,0 +1,727 @@
+//! The learnt fallback: a linear classifier that reads a post's phase where no rule named one.
+//!
+//! The rules read whole phrasings, and a writer whose wording falls outside them gets no phase
+//! at all (docs/extraction.md §3, Session 15). Behind them sits one linear model per language,
+//! over general cues: TF-IDF of word 1- and 2-grams and of character 3- to 5-grams inside
+//! words (each block scaled to unit length), one-vs-rest linear SVMs with a squared hinge loss —
+//! the model of the session 15 probe (`docs/probes/learnt_fallback/`).
+//!
+//! It is data, like the rules: the labelled posts it learns from sit beside them
+//! (`patterns/<lang>/learnt.jsonl`, the format `patterns eval` reads) and the `[learnt]` table of
+//! the language's `language.toml` names them and sets the model's knobs. It is trained when
+//! first needed — in a fraction of a second, deterministically (a fixed-seed order of
+//! coordinate descent) — and once per process for the same posts and settings. It yields a
+//! phase only, never a percentage or a time of its own, and says "resolved" only when the
+//! resolved score leads every other class's by the configured margin.
+//!
+//! Training is the dual coordinate descent of Hsieh et al. (2008), liblinear's default solver
+//! for this loss, written out here: the Rust machine-learning crates train SVMs through a kernel
+//! matrix or dense arrays, and these posts have a hundred thousand sparse features.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::Deserialize;
+use sha2::Digest;
+
+use super::eval::{state_of, Labelled};
+use crate::model::Phase;
+
+/// The `[learnt]` table of a language file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LearntSettings {
+    /// The labelled posts to learn from, relative to the file holding this table.
+    pub posts: String,
+    /// The SVMs' regularisation: larger fits the training posts more closely.
+    #[serde(default = "default_c")]
+    pub c: f64,
+    /// How far the "resolved" score must lead the next class's before the fallback says
+    /// "resolved" (0: whenever it is the best class).
+    #[serde(default)]
+    pub resolved_margin: f64,
+    /// The least score the best class needs before the fallback names a phase (each class's
+    /// model says yes above 0): lower lets it guess on posts its words barely touch.
+    #[serde(default)]
+    pub min_score: f64,
+}
+
+fn default_c() -> f64 {
+    1.0
+}
+
+/// Errors reading the labelled posts of a learnt fallback.
+#[derive(Debug, thiserror::Error)]
+pub enum LearntError {
+    #[error("{named_by}: [learnt] posts = {posts:?}: no such file below the rules folder")]
+    Missing { named_by: PathBuf, posts: String },
+    #[error("{path}:{line}: {message}")]
+    Post {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Settings { path: PathBuf, message: String },
+}
+
+/// What the fallback may answer: no phase (index 0) or one of [`Phase::ALL`] (index + 1).
+const CLASSES: usize = Phase::ALL.len() + 1;
+
+fn class_of(phase: Option<Phase>) -> usize {
+    phase.map_or(0, |p| {
+        1 + Phase::ALL
+            .iter()
+            .position(|&q| q == p)
+            .expect("every phase is in Phase::ALL")
+    })
+}
+
+fn phase_of(class: usize) -> Option<Phase> {
+    class.checked_sub(1).map(|i| Phase::ALL[i])
+}
+
+/// One language's labelled posts and settings, and the model trained from them when first asked.
+#[derive(Debug)]
+pub struct Learnt {
+    settings: LearntSettings,
+    /// Where the posts came from, for reports.
+    pub path: PathBuf,
+    posts: Vec<(String, usize)>,
+    /// Identifies posts and settings, so that equal ones are trained once per process.
+    key: [u8; 32],
+    model: OnceLock<Arc<Model>>,
+}
+
+impl Learnt {
+    /// Reads the labelled posts named by `settings` (in the file `named_by`): each line a JSON
+    /// object with `text` and `phases` (the post's state is its most advanced phase) or `status`.
+    pub fn new(
+        settings: LearntSettings,
+        named_by: &Path,
+        path: PathBuf,
+        jsonl: &str,
+    ) -> Result<Learnt, LearntError> {
+        let valid = settings.c.is_finite()
+            && settings.c > 0.0
+            && settings.resolved_margin.is_finite()
+            && settings.min_score.is_finite();
+        if !valid {
+            return Err(LearntError::Settings {
+                path: named_by.to_path_buf(),
+                message:
+                    "[learnt] c must be a positive number, resolved_margin and min_score numbers"
+                        .into(),
+            });
+        }
+        let mut posts = Vec::new();
+        for (i, line) in jsonl.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let err = |message: String| LearntError::Post {
+                path: path.clone(),
+                line: i + 1,
+                message,
+            };
+            let l: Labelled = serde_json::from_str(line).map_err(|e| err(e.to_string()))?;
+            let state = match (&l.phases, l.status) {
+                (Some(ps), _) => state_of(ps),
+                (None, Some(s)) => Some(s),
+                (None, None) => return Err(err("a post needs `phases` or `status`".into())),
+            };
+            posts.push((l.text, class_of(state)));
+        }
+        let mut classes: Vec<usize> = posts.iter().map(|p| p.1).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        if posts.len() < 10 || classes.len() < 2 {
+            return Err(LearntError::Settings {
+                path: path.clone(),
+                message: format!(
+                    "{} posts of {} classes: too few to learn from (at least 10 posts, 2 classes)",
+                    posts.len(),
+                    classes.len()
+                ),
+            });
+        }
+        let mut h = sha2::Sha256::new();
+        h.update(format!("{settings:?}\0").as_bytes());
+        h.update(jsonl.as_bytes());
+        Ok(Learnt {
+            settings,
+            path,
+            posts,
+            key: h.finalize().into(),
+            model: OnceLock::new(),
+        })
+    }
+
+    /// How many labelled posts it learns from.
+    pub fn posts(&self) -> usize {
+        self.posts.len()
+    }
+
+    /// The trained model: trained now if this process has not trained one for the same posts
+    /// and settings.
+    pub fn model(&self) -> &Model {
+        self.model.get_or_init(|| {
+            static TRAINED: OnceLock<Mutex<HashMap<[u8; 32], Arc<Model>>>> = OnceLock::new();
+            let cache = TRAINED.get_or_init(Default::default);
+            // Held while training, so that threads asking for the same model wait for one.
+            let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .entry(self.key)
+                .or_insert_with(|| {
+                    let started = std::time::Instant::now();
+                    let model = Arc::new(Model::train(&self.posts, self.settings.c));
+                    tracing::debug!(
+                        posts = self.posts.len(),
+                        features = model.features(),
+                        ms = started.elapsed().as_millis() as u64,
+                        path = %self.path.display(),
+                        "learnt fallback trained"
+                    );
+                    model
+                })
+                .clone()
+        })
+    }
+
+    /// The phase the fallback reads in `text`, if any: the model's best class, when its score
+    /// reaches `min_score` and, for "resolved", leads the next class by `resolved_margin`.
+    pub fn phase(&self, text: &str) -> Option<Phase> {
+        let s = &self.settings;
+        phase_of(decide(
+            &self.model().scores(text),
+            s.min_score,
+            s.resolved_margin,
+        ))
+    }
+
+    /// The share of its own training posts the model reads right (a sanity figure for `patterns
+    /// test`: a model that cannot fit its own posts has bad labels or settings).
+    pub fn training_accuracy(&self) -> f64 {
+        let model = self.model();
+        let right = self
+            .posts
+            .iter()
+            .filter(|(t, c)| top_two(&model.scores(t)).0 == *c)
+            .count();
+        right as f64 / self.posts.len() as f64
+    }
+}
+
+/// How the fallback would do on posts it never saw, estimated on its own posts: each fold's
+/// posts read by a model trained on the other folds (post `i` in fold `i % folds`), alone and
+/// behind the rules at each margin for "resolved".
+#[derive(Debug, Clone)]
+pub struct CrossValidation {
+    pub posts: usize,
+    pub folds: usize,
+    /// Share of posts whose state the model alone reads right.
+    pub alone: f64,
+    /// The rules alone: share of states right, false "resolved" (of the not-resolved posts).
+    pub rules: (f64, usize),
+    /// Posts whose state is not resolved.
+    pub not_resolved: usize,
+    /// Per least score and margin: share of states right, false "resolved", with the fallback
+    /// behind the rules.
+    pub behind_rules: Vec<(f64, f64, f64, usize)>,
+}
+
+/// Margins `patterns learnt` reports; the last one never lets the fallback say "resolved".
+pub const MARGINS: [f64; 6] = [0.0, 0.25, 0.5, 1.0, 2.0, f64::INFINITY];
+/// Least scores `patterns learnt` reports.
+pub const MIN_SCORES: [f64; 5] = [f64::NEG_INFINITY, -0.5, -0.25, 0.0, 0.25];
+
+impl Learnt {
+    /// Cross-validates the fallback over its own posts; `rules` gives, for each post in order,
+    /// the state the rules read in it (see [`Learnt::texts`]).
+    pub fn cross_validate(&self, folds: usize, rules: &[Option<Phase>]) -> CrossValidation {
+        let folds = folds.clamp(2, self.posts.len());
+        let mut scores = vec![[0.0; CLASSES]; self.posts.len()];
+        for f in 0..folds {
+            let train: Vec<(String, usize)> = (0..self.posts.len())
+                .filter(|i| i % folds != f)
+                .map(|i| self.posts[i].clone())
+                .collect();
+            let model = Model::train(&train, self.settings.c);
+            for i in (f..self.posts.len()).step_by(folds) {
+                scores[i] = model.scores(&self.posts[i].0);
+            }
+        }
+        let n = self.posts.len() as f64;
+        let resolved = class_of(Some(Phase::Resolved));
+        let gold: Vec<usize> = self.posts.iter().map(|p| p.1).collect();
+        let rule_class: Vec<usize> = rules.iter().map(|&p| class_of(p)).collect();
+        let share =
+            |pred: &[usize]| pred.iter().zip(&gold).filter(|(p, g)| p == g).count() as f64 / n;
+        let false_resolved = |pred: &[usize]| {
+            pred.iter()
+                .zip(&gold)
+                .filter(|(p, g)| **p == resolved && **g != resolved)
+                .count()
+        };
+        let alone: Vec<usize> = scores.iter().map(|s| top_two(s).0).collect();
+        let mut behind_rules = Vec::new();
+        for &floor in &MIN_SCORES {
+            for &m in &MARGINS {
+                let pred: Vec<usize> = (0..self.posts.len())
+                    .map(|i| match rule_class[i] {
+                        0 => decide(&scores[i], floor, m),
+                        c => c,
+                    })
+                    .collect();
+                behind_rules.push((floor, m, share(&pred), false_resolved(&pred)));
+            }
+        }
+        CrossValidation {
+            posts: self.posts.len(),
+            folds,
+            alone: share(&alone),
+            rules: (share(&rule_class), false_resolved(&rule_class)),
+            not_resolved: gold.iter().filter(|&&g| g != resolved).count(),
+            behind_rules,
+        }
+    }
+
+    /// The texts of its labelled posts, in order.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.posts.iter().map(|p| p.0.as_str())
+    }
+}
+
+impl std::fmt::Display for CrossValidation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pct = |x: f64| format!("{:.1} %", 100.0 * x);
+        writeln!(
+            f,
+            "{} posts, {}-fold cross-validation; model alone {}; rules alone {}, false resolved {} of {}",
+            self.posts,
+            self.folds,
+            pct(self.alone),
+            pct(self.rules.0),
+            self.rules.1,
+            self.not_resolved
+        )?;
+        writeln!(
+            f,
+            "behind the rules, share of states right / false resolved, per min_score (rows) and resolved_margin (columns):"
+        )?;
+        write!(f, "| min_score |")?;
+        for m in MARGINS {
+            if m.is_finite() {
+                write!(f, " {m} |")?;
+            } else {
+                write!(f, " never resolved |")?;
+            }
+        }
+        writeln!(f)?;
+        writeln!(f, "|---:|{}", "---:|".repeat(MARGINS.len()))?;
+        for row in self.behind_rules.chunks(MARGINS.len()) {
+            let floor = row[0].0;
+            if floor.is_finite() {
+                write!(f, "| {floor} |")?;
+            } else {
+                write!(f, "| none |")?;
+            }
+            for (_, _, acc, fr) in row {
+                write!(f, " {} / {fr} |", pct(*acc))?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// The class the fallback answers for these scores: the best one, unless its score is under
+/// `min_score` or it is "resolved" without `margin` over the next class (then none, 0).
+fn decide(scores: &[f64; CLASSES], min_score: f64, margin: f64) -> usize {
+    let (best, second) = top_two(scores);
+    let resolved = class_of(Some(Phase::Resolved));
+    if scores[best] < min_score || (best == resolved && scores[best] - scores[second] < margin) {
+        0
+    } else {
+        best
+    }
+}
+
+fn top_two(scores: &[f64; CLASSES]) -> (usize, usize) {
+    let mut best = 0;
+    for k in 1..CLASSES {
+        if scores[k] > scores[best] {
+            best = k;
+        }
+    }
+    let second = (0..CLASSES)
+        .filter(|&k| k != best)
+        .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+        .unwrap_or(best);
+    (best, second)
+}
+
+/// Which block a feature belongs to: each block is scaled to unit length on its own.
+const WORD: u8 = 0;
+const CHAR: u8 = 1;
+
+/// A feature's key: FNV-1a (64 bits) of its block and its text.
+fn key(block: u8, parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    eat(block);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            eat(b' ');
+        }
+        p.bytes().for_each(&mut eat);
+    }
+    h
+}
+
+static WORDS: OnceLock<regex::Regex> = OnceLock::new();
+
+/// Every feature occurrence of `text`, as (block, key): lowercased words and pairs of
+/// consecutive words; character 3- to 5-grams of each whitespace-separated word with a space
+/// before and after it (a word shorter than n gives itself once).
+fn terms(text: &str, out: &mut Vec<(u8, u64)>) {
+    out.clear();
+    let lower = text.to_lowercase();
+    let words = WORDS.get_or_init(|| regex::Regex::new(r"\w+").expect("a valid regex"));
+    let mut prev: Option<&str> = None;
+    for m in words.find_iter(&lower) {
+        let w = m.as_str();
+        out.push((WORD, key(WORD, &[w])));
+        if let Some(p) = prev {
+            out.push((WORD, key(WORD, &[p, w])));
+        }
+        prev = Some(w);
+    }
+    let mut padded = String::new();
+    let mut bounds = Vec::new();
+    for w in lower.split_whitespace() {
+        padded.clear();
+        padded.push(' ');
+        padded.push_str(w);
+        padded.push(' ');
+        bounds.clear();
+        bounds.extend(padded.char_indices().map(|(i, _)| i));
+        bounds.push(padded.len());
+        let chars = bounds.len() - 1;
+        for n in 3..=5 {
+            if chars <= n {
+                out.push((CHAR, key(CHAR, &[&padded])));
+                break;
+            }
+            for s in 0..=chars - n {
+                out.push((CHAR, key(CHAR, &[&padded[bounds[s]..bounds[s + n]]])));
+            }
+        }
+    }
+}
+
+/// A trained model: its vocabulary, each feature's inverse document frequency and block, and
+/// per feature the weight of each class (the last row is the bias).
+#[derive(Debug)]
+pub struct Model {
+    vocab: HashMap<u64, u32>,
+    idf: Vec<f32>,
+    block: Vec<u8>,
+    /// `weights[f * CLASSES + k]`: feature `f`'s weight for class `k`; row `idf.len()` is the bias.
+    weights: Vec<f32>,
+}
+
+/// Coordinate descent stops when the projected gradients span less than this, or after
+/// `MAX_EPOCHS` passes.
+const TOLERANCE: f64 = 0.01;
+const MAX_EPOCHS: usize = 300;
+
+impl Model {
+    fn features(&self) -> usize {
+        self.idf.len()
+    }
+
+    fn train(posts: &[(String, usize)], c: f64) -> Model {
+        // Vocabulary: every word feature, and the character features seen in two posts or more.
+        let mut df: HashMap<(u8, u64), u32> = HashMap::new();
+        let mut seen = Vec::new();
+        for (text, _) in posts {
+            terms(text, &mut seen);
+            seen.sort_unstable();
+            seen.dedup();
+            for t in &seen {
+                *df.entry(*t).or_default() += 1;
+            }
+        }
+        let mut kept: Vec<((u8, u64), u32)> = df
+            .into_iter()
+            .filter(|&((b, _), n)| b == WORD || n >= 2)
+            .collect();
+        kept.sort_unstable();
+        let n = posts.len() as f64;
+        let mut model = Model {
+            vocab: HashMap::with_capacity(kept.len()),
+            idf: Vec::with_capacity(kept.len()),
+            block: Vec::with_capacity(kept.len()),
+            weights: Vec::new(),
+        };
+        for (i, &((b, k), d)) in kept.iter().enumerate() {
+            model.vocab.insert(k, i as u32);
+            model
+                .idf
+                .push(((1.0 + n) / (1.0 + f64::from(d))).ln() as f32 + 1.0);
+            model.block.push(b);
+        }
+        let dim = kept.len() + 1;
+        let xs: Vec<Vec<(u32, f32)>> = posts.iter().map(|(t, _)| model.vector(t)).collect();
+        let per_class: Vec<Vec<f64>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..CLASSES)
+                .map(|k| {
+                    let xs = &xs;
+                    let y: Vec<f64> = posts
+                        .iter()
+                        .map(|p| if p.1 == k { 1.0 } else { -1.0 })
+                        .collect();
+                    s.spawn(move || train_one(xs, &y, dim, c))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        model.weights = vec![0.0; dim * CLASSES];
+        for (k, w) in per_class.iter().enumerate() {
+            for (f, v) in w.iter().enumerate() {
+                model.weights[f * CLASSES + k] = *v as f32;
+            }
+        }
+        model
+    }
+
+    /// `text` as a sparse vector: sublinear term frequency times idf, each block of unit
+    /// length, and the bias feature (1).
+    fn vector(&self, text: &str) -> Vec<(u32, f32)> {
+        let mut occ = Vec::new();
+        terms(text, &mut occ);
+        let mut counts: HashMap<u32, u32> = HashMap::new();
+        for (_, k) in occ {
+            if let Some(&f) = self.vocab.get(&k) {
+                *counts.entry(f).or_default() += 1;
+            }
+        }
+        let mut x: Vec<(u32, f32)> = counts
+            .into_iter()
+            .map(|(f, n)| (f, (1.0 + (n as f32).ln()) * self.idf[f as usize]))
+            .collect();
+        x.sort_unstable_by_key(|e| e.0);
+        for b in [WORD, CHAR] {
+            let norm = x
+                .iter()
+                .filter(|e| self.block[e.0 as usize] == b)
+                .map(|e| e.1 * e.1)
+                .sum::<f32>()
+                .sqrt();
+            if norm > 0.0 {
+                for e in x.iter_mut().filter(|e| self.block[e.0 as usize] == b) {
+                    e.1 /= norm;
+                }
+            }
+        }
+        x.push((self.idf.len() as u32, 1.0));
+        x
+    }
+
+    /// Each class's score for `text`.
+    fn scores(&self, text: &str) -> [f64; CLASSES] {
+        let mut s = [0.0; CLASSES];
+        for (f, v) in self.vector(text) {
+            let row = &self.weights[f as usize * CLASSES..(f as usize + 1) * CLASSES];
+            for (k, w) in row.iter().enumerate() {
+                s[k] += f64::from(*w) * f64::from(v);
+            }
+        }
+        s
+    }
+}
+
+/// One class against the rest: an L2-regularised linear SVM with a squared hinge loss, by dual
+/// coordinate descent (Hsieh et al., "A dual coordinate descent method for large-scale linear
+/// SVM", ICML 2008, algorithm 1 without shrinking). `y` is +1 or -1 per post.
+fn train_one(xs: &[Vec<(u32, f32)>], y: &[f64], dim: usize, c: f64) -> Vec<f64> {
+    let diag = 0.5 / c;
+    let qd: Vec<f64> = xs
+        .iter()
+        .map(|x| x.iter().map(|e| f64::from(e.1).powi(2)).sum::<f64>() + diag)
+        .collect();
+    let mut alpha = vec![0.0f64; xs.len()];
+    let mut w = vec![0.0f64; dim];
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+    for _ in 0..MAX_EPOCHS {
+        order.shuffle(&mut rng);
+        let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
+        for &i in &order {
+            let x = &xs[i];
+            let wx: f64 = x.iter().map(|e| w[e.0 as usize] * f64::from(e.1)).sum();
+            let g = y[i] * wx - 1.0 + diag * alpha[i];
+            let pg = if alpha[i] == 0.0 { g.min(0.0) } else { g };
+            hi = hi.max(pg);
+            lo = lo.min(pg);
+            if pg != 0.0 {
+                let old = alpha[i];
+                alpha[i] = (old - g / qd[i]).max(0.0);
+                let step = (alpha[i] - old) * y[i];
+                for e in x {
+                    w[e.0 as usize] += step * f64::from(e.1);
+                }
+            }
+        }
+        if hi - lo <= TOLERANCE {
+            break;
+        }
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn learnt(lines: &[(&str, &str)], margin: f64) -> Learnt {
+        let jsonl: String = lines
+            .iter()
+            .map(|(t, p)| {
+                let phases = if p.is_empty() {
+                    "[]".to_string()
+                } else {
+                    format!("[\"{p}\"]")
+                };
+                format!(
+                    "{{\"text\":{},\"phases\":{phases}}}\n",
+                    serde_json::json!(t)
+                )
+            })
+            .collect();
+        let settings = LearntSettings {
+            posts: "learnt.jsonl".into(),
+            c: 1.0,
+            resolved_margin: margin,
+            min_score: 0.0,
+        };
+        Learnt::new(
+            settings,
+            Path::new("x/language.toml"),
+            "x/learnt.jsonl".into(),
+            &jsonl,
+        )
+        .unwrap()
+    }
+
+    const POSTS: [(&str, &str); 12] = [
+        ("all good again, the fault is behind us", "resolved"),
+        ("behind us now, everything good again", "resolved"),
+        ("good again everywhere, closing this", "resolved"),
+        ("looking into reports of failed logins", "investigating"),
+        ("we are looking into slow pages", "investigating"),
+        ("looking into errors on checkout", "investigating"),
+        ("a fix is rolling out, watching closely", "monitoring"),
+        ("fix rolled out, watching the graphs", "monitoring"),
+        ("still watching after the fix", "monitoring"),
+        ("lunch menu posted", ""),
+        ("our new office opens monday", ""),
+        ("hiring two engineers", ""),
+    ];
+
+    #[test]
+    fn it_reads_the_phase_of_wording_close_to_its_posts() {
+        let l = learnt(&POSTS, 0.0);
+        assert_eq!(l.phase("good again, behind us"), Some(Phase::Resolved));
+        assert_eq!(
+            l.phase("looking into failed pages"),
+            Some(Phase::Investigating)
+        );
+        assert_eq!(l.phase("watching the fix"), Some(Phase::Monitoring));
+        assert_eq!(l.phase("office lunch on monday"), None);
+        assert_eq!(l.training_accuracy(), 1.0);
+    }
+
+    #[test]
+    fn resolved_needs_its_margin() {
+        let l = learnt(&POSTS, 100.0);
+        assert_eq!(l.phase("good again, behind us"), None);
+        assert_eq!(
+            l.phase("looking into failed pages"),
+            Some(Phase::Investigating)
+        );
+    }
+
+    #[test]
+    fn training_is_deterministic_and_done_once_per_process() {
+        let (a, b) = (learnt(&POSTS, 0.0), learnt(&POSTS, 0.0));
+        assert!(std::ptr::eq(a.model(), b.model()));
+        let again = Model::train(&a.posts, 1.0);
+        assert_eq!(again.weights, a.model().weights);
+    }
+
+    #[test]
+    fn a_bad_post_is_reported_with_its_line() {
+        let settings = LearntSettings {
+            posts: "p.jsonl".into(),
+            c: 1.0,
+            resolved_margin: 0.0,
+            min_score: 0.0,
+        };
+        let jsonl = "{\"text\":\"a\",\"phases\":[]}\n\n{\"text\":\"b\",\"phases\":[\"fixed\"]}\n";
+        let e = Learnt::new(
+            settings.clone(),
+            Path::new("l.toml"),
+            "p.jsonl".into(),
+            jsonl,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("p.jsonl:3: "), "{e}");
+        let e = Learnt::new(
+            settings,
+            Path::new("l.toml"),
+            "p.jsonl".into(),
+            "{\"text\":\"a\"}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`phases` or `status`"), "{e}");
+    }
+
+    #[test]
+    fn character_grams_follow_words_with_their_padding() {
+        let mut out = Vec::new();
+        terms("Ab  été", &mut out);
+        let chars: Vec<u64> = out.iter().filter(|t| t.0 == CHAR).map(|t| t.1).collect();
+        // " ab " is shorter than 5 but not than 3: " ab", "ab ", then " ab " once for n = 4.
+        assert_eq!(
+            chars[..3],
+            [
+                key(CHAR, &[" ab"]),
+                key(CHAR, &["ab "]),
+                key(CHAR, &[" ab "])
+            ]
+        );
+        assert!(chars.contains(&key(CHAR, &[" été "])));
+        let words: Vec<u64> = out.iter().filter(|t| t.0 == WORD).map(|t| t.1).collect();
+        assert_eq!(
+            words,
+            [
+                key(WORD, &["ab"]),
+                key(WORD, &["été"]),
+                key(WORD, &["ab", "été"])
+            ]
+        );
+    }
+}
