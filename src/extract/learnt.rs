@@ -430,7 +430,8 @@ fn terms(text: &str, out: &mut Vec<(u8, u64)>) {
 /// per feature the weight of each class (the last row is the bias).
 #[derive(Debug)]
 pub struct Model {
-    vocab: HashMap<u64, u32>,
+    /// Feature key → index; the keys are already hashes, so they are used as they are.
+    vocab: nohash_hasher::IntMap<u64, u32>,
     idf: Vec<f32>,
     block: Vec<u8>,
     /// `weights[f * CLASSES + k]`: feature `f`'s weight for class `k`; row `idf.len()` is the bias.
@@ -466,7 +467,7 @@ impl Model {
         kept.sort_unstable();
         let n = posts.len() as f64;
         let mut model = Model {
-            vocab: HashMap::with_capacity(kept.len()),
+            vocab: nohash_hasher::IntMap::with_capacity_and_hasher(kept.len(), Default::default()),
             idf: Vec::with_capacity(kept.len()),
             block: Vec::with_capacity(kept.len()),
             weights: Vec::new(),
@@ -510,17 +511,16 @@ impl Model {
     fn vector(&self, text: &str) -> Vec<(u32, f32)> {
         let mut occ = Vec::new();
         terms(text, &mut occ);
-        let mut counts: HashMap<u32, u32> = HashMap::new();
-        for (_, k) in occ {
-            if let Some(&f) = self.vocab.get(&k) {
-                *counts.entry(f).or_default() += 1;
-            }
-        }
-        let mut x: Vec<(u32, f32)> = counts
-            .into_iter()
-            .map(|(f, n)| (f, (1.0 + (n as f32).ln()) * self.idf[f as usize]))
+        let mut known: Vec<u32> = occ
+            .iter()
+            .filter_map(|(_, k)| self.vocab.get(k).copied())
             .collect();
-        x.sort_unstable_by_key(|e| e.0);
+        known.sort_unstable();
+        let mut x: Vec<(u32, f32)> = Vec::with_capacity(known.len() + 1);
+        for run in known.chunk_by(|a, b| a == b) {
+            let f = run[0];
+            x.push((f, (1.0 + (run.len() as f32).ln()) * self.idf[f as usize]));
+        }
         for b in [WORD, CHAR] {
             let norm = x
                 .iter()
