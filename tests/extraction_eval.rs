@@ -1031,13 +1031,16 @@ fn invented(r: &EvalReport) -> usize {
 #[test]
 fn everyday_posts_dev_sets_the_learnt_fallback_learnt_from() {
     // First read by the rules at 83.3 % (English) and 78.3 % (French), with 5 and 4 false
-    // "resolved" ("problem solved: …", "de retour en stock").
+    // "resolved" of 118 ("Problem solved: …", "Back by popular demand: …", « rétabli à la
+    // demande générale »); offers and a denial now cancel a return (`offer_post`,
+    // `denial_post`), and a question after « normale » (`question_post`): 85.8 % and 80.0 %,
+    // 2 false "resolved" each; with the fallback, 86.7 % and 81.7 %.
     for (file, lang, floor) in [
-        ("en_offtopic_dev.jsonl", "en", 0.83),
-        ("fr_offtopic_dev.jsonl", "fr", 0.78),
+        ("en_offtopic_dev.jsonl", "en", 0.86),
+        ("fr_offtopic_dev.jsonl", "fr", 0.81),
     ] {
         let r = report(file, &labels(file), Some(lang));
-        assert_floors(&r, floor, 0.05);
+        assert_floors(&r, floor, 0.02);
     }
 }
 
