@@ -298,7 +298,15 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Run => {
             let cfg = load_config(&cli.config)?;
             let store = open_store(&cfg).await?;
-            let pipeline = Pipeline::new(&cfg, store, Arc::new(load_rules(&cfg)?)).await?;
+            let rules = load_rules(&cfg)?;
+            // A worker trains its learnt fallbacks now rather than on the first post that
+            // needs one, which would hold a runtime thread for about a second.
+            let rules = tokio::task::spawn_blocking(move || {
+                rules.train_learnt();
+                rules
+            })
+            .await?;
+            let pipeline = Pipeline::new(&cfg, store, Arc::new(rules)).await?;
             if pipeline.sources.is_empty() {
                 bail!("no sources configured in {}", cli.config.display());
             }

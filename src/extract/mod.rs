@@ -408,6 +408,14 @@ impl Extractor {
                 re.compile(rule.yields == RuleYield::Time || re.matches_empty(), true);
             }
             pack.prefilter.compile_all();
+        }
+        self.train_learnt();
+    }
+
+    /// Trains each language's learnt fallback now (it is otherwise trained on the first post
+    /// that reaches it).
+    pub fn train_learnt(&self) {
+        for pack in &self.packs {
             if let Some(l) = &pack.learnt {
                 l.model();
             }
