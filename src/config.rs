@@ -82,6 +82,10 @@ pub struct Config {
     /// Folder of rule files; relative paths are read from the working directory.
     #[serde(default = "default_patterns_dir")]
     pub patterns_dir: PathBuf,
+    /// Read a phase with each language's learnt fallback where no rule named one
+    /// (docs/extraction.md); `false` keeps the rules' readings only.
+    #[serde(default = "default_true")]
+    pub learnt_fallback: bool,
     #[serde(default, rename = "provider")]
     pub providers: Vec<ProviderConfig>,
     #[serde(default)]
@@ -130,6 +134,10 @@ impl MeasureConfig {
             match_window: d(self.match_window),
         }
     }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_patterns_dir() -> PathBuf {
@@ -360,6 +368,15 @@ mod tests {
         assert_eq!(p.quiet_gap, Duration::from_secs(3 * 3600));
         assert_eq!(p.sources[0].interval, Duration::from_secs(120));
         assert_eq!(p.sources[0].kind, SourceKind::Feed);
+        assert!(
+            cfg.learnt_fallback,
+            "the learnt fallback is on unless turned off"
+        );
+        assert!(
+            !Config::from_toml("learnt_fallback = false")
+                .unwrap()
+                .learnt_fallback
+        );
     }
 
     #[test]

@@ -113,6 +113,9 @@ enum Command {
         /// Rule folder (default: `patterns/` when present, else the bundled rules).
         #[arg(long)]
         patterns: Option<PathBuf>,
+        /// The rules alone, without the learnt fallback.
+        #[arg(long)]
+        no_learnt: bool,
     },
     /// List the configured sources with what their last poll saw.
     Sources,
@@ -246,8 +249,13 @@ fn load_config(path: &Path) -> anyhow::Result<Config> {
 }
 
 fn load_rules(cfg: &Config) -> anyhow::Result<Extractor> {
-    Extractor::from_dir_or_bundled(&cfg.patterns_dir)
-        .with_context(|| format!("loading rules from {}", cfg.patterns_dir.display()))
+    let rules = Extractor::from_dir_or_bundled(&cfg.patterns_dir)
+        .with_context(|| format!("loading rules from {}", cfg.patterns_dir.display()))?;
+    Ok(if cfg.learnt_fallback {
+        rules
+    } else {
+        rules.without_learnt()
+    })
 }
 
 async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn store::Store>> {
@@ -583,11 +591,15 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             lang,
             timezone,
             patterns,
+            no_learnt,
         } => {
-            let rules = match patterns {
+            let mut rules = match patterns {
                 Some(dir) => Extractor::from_dir(&dir)?,
                 None => Extractor::from_dir_or_bundled(Path::new("patterns"))?,
             };
+            if no_learnt {
+                rules = rules.without_learnt();
+            }
             let files = if files.is_empty() {
                 vec![PathBuf::from("-")]
             } else {
