@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::BufRead;
 use std::path::Path;
 
 use chrono::Utc;
@@ -68,21 +67,23 @@ pub enum EvalError {
 
 /// Reads a JSONL label file.
 pub fn read_labels(path: &Path) -> Result<Vec<Labelled>, EvalError> {
-    let p = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| EvalError::Io {
-        path: p.clone(),
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+        path: path.display().to_string(),
         source,
     })?;
+    parse_labels(path, &text)
+}
+
+/// Parses labelled posts, one JSON object per line (blank lines skipped); `path` names them in
+/// errors, with the line.
+pub fn parse_labels(path: &Path, text: &str) -> Result<Vec<Labelled>, EvalError> {
+    let p = path.display().to_string();
     let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|source| EvalError::Io {
-            path: p.clone(),
-            source,
-        })?;
+    for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let l: Labelled = serde_json::from_str(&line).map_err(|source| EvalError::Json {
+        let l: Labelled = serde_json::from_str(line).map_err(|source| EvalError::Json {
             path: p.clone(),
             line: i + 1,
             source,
@@ -96,6 +97,16 @@ pub fn read_labels(path: &Path) -> Result<Vec<Labelled>, EvalError> {
         out.push(l);
     }
     Ok(out)
+}
+
+impl Labelled {
+    /// The state the post's label gives: its most advanced phase, or the status word.
+    pub fn state(&self) -> Option<Phase> {
+        match (&self.phases, self.status) {
+            (Some(ps), _) => state_of(ps),
+            (None, s) => s,
+        }
+    }
 }
 
 /// A status page repeats its status word at the head of the text in some renderings
@@ -275,11 +286,11 @@ pub fn evaluate(extractor: &Extractor, labels: &[Labelled], lang: Option<&str>) 
         r.posts += 1;
         let id = l.id.clone().unwrap_or_else(|| format!("#{}", i + 1));
         // Per phase: against the hand-labelled set, or against the status word alone.
-        let (expected_set, expected_state) = match (&l.phases, l.status) {
-            (Some(ps), _) => (ps.clone(), state_of(ps)),
-            (None, Some(s)) => (vec![s], Some(s)),
-            (None, None) => (Vec::new(), None),
+        let expected_set = match (&l.phases, l.status) {
+            (Some(ps), _) => ps.clone(),
+            (None, s) => s.into_iter().collect(),
         };
+        let expected_state = l.state();
         let mut got_state = state_of(&got);
         if l.phases.is_none() {
             got_state = got_state.map(statuspage_word);

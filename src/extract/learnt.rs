@@ -27,7 +27,7 @@ use rand::SeedableRng;
 use serde::Deserialize;
 use sha2::Digest;
 
-use super::eval::{state_of, Labelled};
+use super::eval::{parse_labels, EvalError};
 use crate::model::Phase;
 
 /// The `[learnt]` table of a language file.
@@ -58,12 +58,8 @@ fn default_c() -> f64 {
 pub enum LearntError {
     #[error("{named_by}: [learnt] posts = {posts:?}: no such file below the rules folder")]
     Missing { named_by: PathBuf, posts: String },
-    #[error("{path}:{line}: {message}")]
-    Post {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Posts(#[from] EvalError),
     #[error("{path}: {message}")]
     Settings { path: PathBuf, message: String },
 }
@@ -117,24 +113,13 @@ impl Learnt {
                         .into(),
             });
         }
-        let mut posts = Vec::new();
-        for (i, line) in jsonl.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let err = |message: String| LearntError::Post {
-                path: path.clone(),
-                line: i + 1,
-                message,
-            };
-            let l: Labelled = serde_json::from_str(line).map_err(|e| err(e.to_string()))?;
-            let state = match (&l.phases, l.status) {
-                (Some(ps), _) => state_of(ps),
-                (None, Some(s)) => Some(s),
-                (None, None) => return Err(err("a post needs `phases` or `status`".into())),
-            };
-            posts.push((l.text, class_of(state)));
-        }
+        let posts: Vec<(String, usize)> = parse_labels(&path, jsonl)?
+            .into_iter()
+            .map(|l| {
+                let class = class_of(l.state());
+                (l.text, class)
+            })
+            .collect();
         let mut classes: Vec<usize> = posts.iter().map(|p| p.1).collect();
         classes.sort_unstable();
         classes.dedup();
