@@ -194,7 +194,8 @@ enum PatternsCommand {
         no_learnt: bool,
     },
     /// Cross-validate each language's learnt fallback on its own labelled posts: the model
-    /// alone, and behind the rules at each margin for "resolved".
+    /// alone, and behind the rules at each margin for "resolved"; with `--blind`, how far to let
+    /// it overrule the rules.
     Learnt {
         /// The rule folder.
         #[arg(default_value = "patterns")]
@@ -202,6 +203,11 @@ enum PatternsCommand {
         /// Number of folds.
         #[arg(long, default_value_t = 5)]
         folds: usize,
+        /// `LANG:FILE`, labelled posts that neither the rules nor the model were written on,
+        /// read in that language: the model behind the rules at each `override_gap` (repeat
+        /// for several files).
+        #[arg(long, value_name = "LANG:FILE")]
+        blind: Vec<String>,
     },
 }
 
@@ -479,30 +485,58 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Patterns {
-            command: PatternsCommand::Learnt { dir, folds },
+            command: PatternsCommand::Learnt { dir, folds, blind },
         } => {
-            use statustrail::extract::{eval, ExtractContext, Extractor};
+            use statustrail::extract::{eval, learnt::BlindPost, ExtractContext, Extractor};
             let extractor = Extractor::from_dir(&dir)?;
             let rules = extractor.clone().without_learnt();
-            for (lang, learnt) in extractor.learnt() {
-                let ctx = ExtractContext {
-                    lang: Some(lang.to_string()),
-                    tz: chrono_tz::UTC,
-                    reference: chrono::Utc::now(),
-                };
-                let states: Vec<_> = learnt
-                    .texts()
-                    .map(|t| {
-                        let phases: Vec<_> = rules
-                            .extract(t, &ctx)
-                            .iter()
-                            .filter_map(|s| s.phase())
-                            .collect();
-                        eval::state_of(&phases)
-                    })
+            let ctx = |lang: &str| ExtractContext {
+                lang: Some(lang.to_string()),
+                tz: chrono_tz::UTC,
+                reference: chrono::Utc::now(),
+            };
+            let state = |text: &str, lang: &str| {
+                let phases: Vec<_> = rules
+                    .extract(text, &ctx(lang))
+                    .iter()
+                    .filter_map(|s| s.phase())
                     .collect();
+                eval::state_of(&phases)
+            };
+            let mut blind_sets = Vec::new();
+            for b in &blind {
+                let Some((lang, file)) = b.split_once(':') else {
+                    anyhow::bail!("--blind {b:?}: expected LANG:FILE, e.g. en:posts.jsonl");
+                };
+                blind_sets.push((lang, file, eval::read_labels(std::path::Path::new(file))?));
+            }
+            for (lang, learnt) in extractor.learnt() {
+                let states: Vec<_> = learnt.texts().map(|t| state(t, lang)).collect();
                 println!("== {lang}: {}", learnt.path.display());
                 print!("{}", learnt.cross_validate(folds, &states));
+                let posts: Vec<BlindPost<'_>> = blind_sets
+                    .iter()
+                    .filter(|(l, _, _)| *l == lang)
+                    .flat_map(|(_, _, labels)| labels)
+                    .map(|l| {
+                        let text = eval::strip_status_word(&l.text);
+                        BlindPost {
+                            text,
+                            state: l.state(),
+                            rules: state(text, lang),
+                            status_word: l.phases.is_none(),
+                        }
+                    })
+                    .collect();
+                if !posts.is_empty() {
+                    let files: Vec<_> = blind_sets
+                        .iter()
+                        .filter(|(l, _, _)| *l == lang)
+                        .map(|(_, f, _)| *f)
+                        .collect();
+                    println!("-- blind: {}", files.join(", "));
+                    print!("{}", learnt.overrules(&posts));
+                }
             }
         }
         Command::Patterns {

@@ -26,7 +26,12 @@ fn rules_on_disk() -> Extractor {
 /// Prints the report with its false "resolved" posts and misses, except those of the well-labelled
 /// providers' held-out test half (see `in_dev_half`), whose texts are never printed.
 fn report(title: &str, labels: &[Labelled], lang: Option<&str>) -> EvalReport {
-    let r = evaluate(&rules_on_disk(), labels, lang);
+    report_of(&rules_on_disk(), title, labels, lang)
+}
+
+/// [`report`] with another extractor (the rules alone, for sets whose misses rule writers read).
+fn report_of(x: &Extractor, title: &str, labels: &[Labelled], lang: Option<&str>) -> EvalReport {
+    let r = evaluate(x, labels, lang);
     println!("== {title}\n{r}");
     let held_out: std::collections::HashSet<&str> = labels
         .iter()
@@ -142,8 +147,11 @@ fn well_labelled_providers_phases_are_read_from_the_prose() {
     );
     // Session 17: the learnt fallback reads a phase in updates whose incident carried the right one
     // before (per update 85.8 → 85.9 % on the held-out half, along the incident 86.6 → 86.2 %).
+    // Session 18: the model overrules the rules where it clearly reads another state; on the
+    // held-out half that gains (86.2 → 86.7 %), on the dev half, whose readings the rules were
+    // fitted to, it costs (90.0 → 87.1 %): 88.1 → 86.9 % for both.
     assert!(
-        r.carried_accuracy() >= 0.880,
+        r.carried_accuracy() >= 0.865,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -162,15 +170,16 @@ fn well_labelled_providers_dev_half_the_rules_were_tuned_on() {
     let (dev, _): (Vec<Labelled>, Vec<Labelled>) =
         well_labelled().into_iter().partition(in_dev_half);
     assert_eq!(dev.len(), 1165);
-    let r = report(
-        "DigitalOcean, Oracle Cloud, DatoCMS updates, dev half",
+    // The rules alone: these are the misses a rule writer reads (session 18's overruling model
+    // takes the dev half to 87.1 %, see the test above).
+    let r = report_of(
+        &rules_on_disk().without_learnt(),
+        "DigitalOcean, Oracle Cloud, DatoCMS updates, dev half, rules alone",
         &dev,
         Some("en"),
     );
-    // Session 17: the learnt fallback reads a phase in updates whose incident carried the right one
-    // before (per update 85.8 → 85.9 % on the held-out half, along the incident 86.6 → 86.2 %).
     assert!(
-        r.carried_accuracy() >= 0.899,
+        r.carried_accuracy() >= 0.900,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -190,8 +199,9 @@ fn well_labelled_providers_held_out_half() {
     );
     // Session 17: the learnt fallback reads a phase in updates whose incident carried the right one
     // before (per update 85.8 → 85.9 % on the held-out half, along the incident 86.6 → 86.2 %).
+    // Session 18, the model overruling the rules where it clearly reads otherwise: 86.7 %.
     assert!(
-        r.carried_accuracy() >= 0.861,
+        r.carried_accuracy() >= 0.865,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -288,7 +298,8 @@ fn french_held_out_posts_the_rules_were_not_written_on() {
     // wording; see docs/extraction.md.
     let r = held_out("French held-out test half", &labels("fr_test.jsonl"), None);
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
-    // 89.4 → 87.1 % (the one held-out set it lowers, by about two posts of 85).
+    // 89.4 → 87.1 % (the one held-out set it lowers, by about two posts of 85). Session 18, the
+    // model also overruling the rules where it clearly reads otherwise: 87.1 %.
     assert_floors(&r, 0.87, 0.02);
     assert!(
         r.resolved.recall().unwrap_or(0.0) >= 0.80,
@@ -353,7 +364,8 @@ fn french_second_held_out_set_the_rules_were_not_written_on() {
     );
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 89.3 → 92.0 %.
-    assert_floors(&r, 0.91, 0.01);
+    // Session 18, the model also overruling the rules where it clearly reads otherwise: 94.0 %.
+    assert_floors(&r, 0.94, 0.01);
 }
 
 #[test]
@@ -383,7 +395,8 @@ fn english_social_posts_held_out_half() {
     );
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 80.0 → 85.3 %, no false "resolved" added.
-    assert_floors(&r, 0.85, 0.03);
+    // Session 18, the model also overruling the rules where it clearly reads otherwise: 88.0 %.
+    assert_floors(&r, 0.88, 0.03);
 }
 
 #[test]
@@ -406,7 +419,8 @@ fn french_third_held_out_set_the_rules_were_not_written_on() {
     let r = held_out("French third held-out set", &labels("fr_test3.jsonl"), None);
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 86.2 → 90.6 %.
-    assert_floors(&r, 0.90, 0.035);
+    // Session 18, the model also overruling the rules where it clearly reads otherwise: 92.5 %.
+    assert_floors(&r, 0.92, 0.035);
 }
 
 #[test]
@@ -428,7 +442,8 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
     );
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 81.9 → 83.8 %.
-    assert_floors(&r, 0.83, 0.02);
+    // Session 18, the model also overruling the rules where it clearly reads otherwise: 85.6 %.
+    assert_floors(&r, 0.85, 0.02);
 }
 
 #[test]
@@ -457,7 +472,8 @@ fn english_social_posts_second_held_out_set() {
     );
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 75.0 → 79.4 %, no false "resolved" added.
-    assert_floors(&r, 0.78, 0.035);
+    // Session 18, the model also overruling the rules where it clearly reads otherwise: 83.8 %.
+    assert_floors(&r, 0.83, 0.035);
 }
 
 #[test]
@@ -607,7 +623,9 @@ fn english_fifteenth_dev_set_read_blind_in_session_15() {
         None,
     );
     // Session 17: 80.0 % with the learnt fallback (not trained on this set), same false "resolved".
-    assert_floors(&r, 0.79, 0.02);
+    // Session 18: 83.3 % with the model overruling the rules, whose `override_gap` was chosen on
+    // this set (and on `fr_dev20`).
+    assert_floors(&r, 0.83, 0.02);
 }
 
 #[test]
@@ -617,7 +635,9 @@ fn french_twentieth_dev_set_read_blind_in_session_15() {
     // 69 %, 1 false "resolved" of 91).
     let r = report("French twentieth dev set", &labels("fr_dev20.jsonl"), None);
     // Session 17: 80.0 % with the learnt fallback (not trained on this set), same false "resolved".
-    assert_floors(&r, 0.79, 0.02);
+    // Session 18: 85.0 % with the model overruling the rules, whose `override_gap` was chosen on
+    // this set (and on `en_social_dev15`).
+    assert_floors(&r, 0.85, 0.02);
 }
 
 #[test]
@@ -652,7 +672,8 @@ fn english_third_held_out_set_in_the_mix_of_real_streams() {
     );
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 65.0 → 69.4 %, no false "resolved" added.
-    assert_floors(&r, 0.69, 0.04);
+    // Session 18, the model also overruling the rules where it clearly reads otherwise: 71.2 %.
+    assert_floors(&r, 0.71, 0.04);
 }
 
 #[test]
@@ -1000,7 +1021,8 @@ fn english_fourth_held_out_set_in_the_mix_of_real_streams() {
     );
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 66.2 → 71.2 %, no false "resolved" added.
-    assert_floors(&r, 0.71, 0.015);
+    // Session 18, the model also overruling the rules where it clearly reads otherwise: 73.8 %.
+    assert_floors(&r, 0.73, 0.015);
 }
 
 #[test]
@@ -1015,7 +1037,8 @@ fn french_fifth_held_out_set_in_the_mix_of_real_streams() {
     let r = held_out("French fifth held-out set", &labels("fr_test5.jsonl"), None);
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 70.0 → 73.8 %.
-    assert_floors(&r, 0.73, 0.035);
+    // Session 18, the model also overruling the rules where it clearly reads otherwise: 78.1 %.
+    assert_floors(&r, 0.78, 0.035);
 }
 
 // Everyday posts of providers' accounts (`*_offtopic_*`, session 17): launches, offers, hiring,
@@ -1048,10 +1071,11 @@ fn everyday_posts_dev_sets_the_learnt_fallback_learnt_from() {
 fn everyday_posts_held_out_the_learnt_fallback_invents_no_incident_in() {
     // Read at 86.2 % by the rules alone and with the fallback (English), 83.8 % and 82.5 %
     // (French): on everyday posts the fallback names a phase where none is about as rarely as
-    // the rules do.
+    // the rules do. Session 18, the model also overruling the rules where it clearly reads
+    // otherwise (often: no phase at all): 91.2 % and 88.8 %.
     for (file, lang, floor) in [
-        ("en_offtopic_test.jsonl", "en", 0.86),
-        ("fr_offtopic_test.jsonl", "fr", 0.82),
+        ("en_offtopic_test.jsonl", "en", 0.91),
+        ("fr_offtopic_test.jsonl", "fr", 0.88),
     ] {
         let posts = labels(file);
         let r = held_out(file, &posts, Some(lang));

@@ -538,6 +538,12 @@ id = "en.resolved"
 yields = "resolved"
 regex = ['\bresolved\b']
 examples = [{ text = "This incident has been resolved.", expect = "resolved" }]
+
+[[rule]]
+id = "en.issue"
+yields = "investigating"
+regex = ['\bissue\b']
+examples = [{ text = "We see an issue with logins.", expect = "investigating" }]
 "#,
     );
     write(
@@ -629,6 +635,45 @@ fn the_learnt_fallback_reads_a_phase_only_where_no_rule_named_one() {
         report.to_string().contains("learnt fallback en: "),
         "{report}"
     );
+}
+
+#[test]
+fn with_an_override_gap_the_model_overrules_a_rule_state_it_clearly_reads_otherwise() {
+    let post = "Cause found for the issue: a faulty switch in rack 2";
+    let pair = |phase: &str, rule: &str| vec![(phase.to_string(), rule.to_string())];
+    // Without the setting, a rule's phase stands.
+    let plain = with_learnt(&learnt_posts(), "c = 1.0");
+    let x = Extractor::from_dir(plain.path()).unwrap();
+    assert_eq!(statements(&x, post), pair("investigating", "en.issue"));
+
+    let dir = with_learnt(&learnt_posts(), "c = 1.0\noverride_gap = 0.25");
+    let x = Extractor::from_dir(dir.path()).unwrap();
+    assert_eq!(statements(&x, post), pair("identified", "en.learnt"));
+    // An everyday post a rule misread loses its phase.
+    assert!(
+        statements(&x, "Read our blog post on the issue of caching").is_empty(),
+        "{:?}",
+        statements(&x, "Read our blog post on the issue of caching")
+    );
+    // Where the model agrees, or does not lead by the gap, the rule speaks.
+    assert_eq!(
+        statements(&x, "We are looking into an issue with logins"),
+        pair("investigating", "en.issue")
+    );
+    let far = with_learnt(&learnt_posts(), "c = 1.0\noverride_gap = 100.0");
+    let x_far = Extractor::from_dir(far.path()).unwrap();
+    assert_eq!(statements(&x_far, post), pair("investigating", "en.issue"));
+    // A "resolved" the rules read is never taken back.
+    assert_eq!(
+        statements(&x, "Looking into it. Resolved."),
+        pair("resolved", "en.resolved")
+    );
+    // The rules alone are untouched.
+    let rules = x.clone().without_learnt();
+    assert_eq!(statements(&rules, post), pair("investigating", "en.issue"));
+    let dir = with_learnt(&learnt_posts(), "c = 1.0\noverride_gap = -1.0");
+    let msg = test_patterns(dir.path()).unwrap_err().to_string();
+    assert!(msg.contains("override_gap"), "{msg}");
 }
 
 #[test]

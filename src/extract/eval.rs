@@ -145,15 +145,20 @@ pub fn strip_status_word(text: &str) -> &str {
 /// The state a post leaves its incident in: its most advanced incident phase, where a
 /// resolution outranks the promise of a report written in the same post.
 pub fn state_of(phases: &[Phase]) -> Option<Phase> {
-    let rank = |p: &Phase| match p {
+    phases.iter().copied().max_by_key(|&p| state_rank(p))
+}
+
+/// How far along an incident a phase is, for [`state_of`]: the intermediate phases in their
+/// order, then postmortem, resolved and the maintenance phases.
+pub fn state_rank(p: Phase) -> u8 {
+    match p {
         Phase::Postmortem => 4,
         Phase::Resolved => 5,
         Phase::MaintenanceScheduled => 6,
         Phase::MaintenanceStarted => 7,
         Phase::MaintenanceCompleted => 8,
-        other => *other as u8,
-    };
-    phases.iter().copied().max_by_key(rank)
+        other => other as u8,
+    }
 }
 
 /// The status word a Statuspage page would use for a state: the page has no "recovering" (a

@@ -1115,21 +1115,34 @@ fn extract_with(
             matched: text[h.start..h.end].to_string(),
         });
     }
-    // The learnt fallback reads the post when no rule named its phase; the time it gives is
-    // the post's first mention of one.
-    if only.is_none() && !out.iter().any(|s| s.phase().is_some()) {
-        if let Some(phase) = pack.learnt.as_ref().and_then(|l| l.phase(text)) {
-            let mentioned_at = times
-                .iter()
-                .enumerate()
-                .find_map(|(i, t)| *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx)));
-            out.push(Statement {
-                yields: Yield::Phase(phase),
-                mentioned_at,
-                rule_id: format!("{}.learnt", pack.lang),
-                span: (0, text.len()),
-                matched: text.to_string(),
-            });
+    // The learnt model reads the post when no rule named its phase, and may overrule the rules'
+    // state where it reads another one clearly (`override_gap`): the rules' phase statements
+    // past its state go, and if none of them names it, it speaks for the post, with the post's
+    // first mention of a time.
+    if only.is_none() {
+        if let Some(learnt) = &pack.learnt {
+            let phases: Vec<Phase> = out.iter().filter_map(Statement::phase).collect();
+            if let Some(state) = learnt.reading(text, eval::state_of(&phases)) {
+                match state {
+                    Some(p) if phases.contains(&p) => out.retain(|s| {
+                        s.phase()
+                            .is_none_or(|q| eval::state_rank(q) <= eval::state_rank(p))
+                    }),
+                    _ => out.retain(|s| s.phase().is_none()),
+                }
+                if let Some(p) = state.filter(|p| !phases.contains(p)) {
+                    let mentioned_at = times.iter().enumerate().find_map(|(i, t)| {
+                        *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx))
+                    });
+                    out.push(Statement {
+                        yields: Yield::Phase(p),
+                        mentioned_at,
+                        rule_id: format!("{}.learnt", pack.lang),
+                        span: (0, text.len()),
+                        matched: text.to_string(),
+                    });
+                }
+            }
         }
     }
     out
