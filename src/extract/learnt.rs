@@ -316,9 +316,13 @@ impl Learnt {
     }
 }
 
+/// A share as the reports print it: "91.2 %".
+fn pct(x: f64) -> String {
+    format!("{:.1} %", 100.0 * x)
+}
+
 impl std::fmt::Display for CrossValidation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pct = |x: f64| format!("{:.1} %", 100.0 * x);
         writeln!(
             f,
             "{} posts, {}-fold cross-validation; model alone {}; rules alone {}, false resolved {} of {}",
@@ -447,7 +451,6 @@ impl Learnt {
 
 impl std::fmt::Display for Overrules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pct = |x: f64| format!("{:.1} %", 100.0 * x);
         writeln!(
             f,
             "{} blind posts; rules alone {}, false resolved {} of {}",
