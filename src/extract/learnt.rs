@@ -27,6 +27,7 @@
 //! for this loss, written out here: the Rust machine-learning crates train SVMs through a kernel
 //! matrix or dense arrays, and these posts have a hundred thousand sparse features.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -660,18 +661,32 @@ impl Model {
     /// `text` as a sparse vector: sublinear term frequency times idf, each block of unit
     /// length, and the bias feature (1).
     fn vector(&self, text: &str) -> Vec<(u32, f32)> {
+        thread_local! {
+            /// Per known feature, its count in the post being read (zero between posts): counted
+            /// in place, in first-seen order, instead of sorting the post's features.
+            static COUNTS: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+        }
         let mut occ = Vec::new();
         terms(text, &mut occ);
-        let mut known: Vec<u32> = occ
-            .iter()
-            .filter_map(|(_, k)| self.vocab.get(k).copied())
-            .collect();
-        known.sort_unstable();
-        let mut x: Vec<(u32, f32)> = Vec::with_capacity(known.len() + 1);
-        for run in known.chunk_by(|a, b| a == b) {
-            let f = run[0];
-            x.push((f, (1.0 + (run.len() as f32).ln()) * self.idf[f as usize]));
-        }
+        let mut x: Vec<(u32, f32)> = Vec::with_capacity(occ.len() / 2 + 1);
+        COUNTS.with_borrow_mut(|counts| {
+            if counts.len() < self.idf.len() {
+                counts.resize(self.idf.len(), 0);
+            }
+            for (_, k) in &occ {
+                if let Some(&f) = self.vocab.get(k) {
+                    let n = &mut counts[f as usize];
+                    if *n == 0 {
+                        x.push((f, 0.0));
+                    }
+                    *n = n.saturating_add(1);
+                }
+            }
+            for e in &mut x {
+                let n = std::mem::take(&mut counts[e.0 as usize]);
+                e.1 = (1.0 + f32::from(n).ln()) * self.idf[e.0 as usize];
+            }
+        });
         for b in [WORD, CHAR] {
             let norm = x
                 .iter()
