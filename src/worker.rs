@@ -4,7 +4,8 @@
 //! lease in the store — and stops cleanly on Ctrl-C / SIGTERM.
 //!
 //! Beside the pollers, one task per probe target probes it at its own interval (so a slow
-//! target delays neither polling nor the other targets), and every half minute the providers
+//! target delays neither polling nor the other targets), one worker per target through a claim
+//! it renews at every probe and gives up when it stops; and every half minute the providers
 //! with new observations get their measures derived again.
 
 use std::collections::HashSet;
@@ -127,6 +128,7 @@ fn spawn_probing(
         let lease = chrono::Duration::from_std(t.config.interval * 2 + t.config.timeout)
             .unwrap_or(chrono::Duration::minutes(5));
         set.spawn(async move {
+            let mut probed_at = None;
             loop {
                 let now = Utc::now();
                 let mine = p
@@ -138,6 +140,7 @@ fn spawn_probing(
                         false
                     });
                 if mine {
+                    probed_at = Some(now);
                     let o = p.prober.probe(&t.config).await;
                     let pid = t.provider.row.id;
                     match p.store.save_observations(pid, &[o], Origin::Probe).await {
@@ -152,6 +155,13 @@ fn spawn_probing(
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => break,
                 }
+            }
+            // Another worker still running takes the target over when its next probe is due,
+            // not when the lease ends.
+            let interval = chrono::Duration::from_std(t.config.interval).unwrap_or_default();
+            let free_at = probed_at.map_or_else(Utc::now, |at| at + interval);
+            if let Err(e) = p.store.release_target(t.id, &worker_id, free_at).await {
+                tracing::warn!(target = %t.config.name, error = %e, "releasing a target failed");
             }
         });
     }

@@ -308,6 +308,31 @@ async fn probe_targets_are_claimed_by_one_worker_at_a_time(store: &dyn Store) {
             .unwrap(),
         "a lapsed claim is taken over"
     );
+    let free_at = later + Duration::minutes(1);
+    store.release_target(target, "w1", later).await.unwrap();
+    assert!(
+        !store
+            .claim_target(target, "w1", later, later + lease)
+            .await
+            .unwrap(),
+        "a worker cannot release another worker's claim"
+    );
+    store.release_target(target, "w2", free_at).await.unwrap();
+    assert!(
+        !store
+            .claim_target(target, "w1", later, later + lease)
+            .await
+            .unwrap(),
+        "a released target waits until its next probe is due"
+    );
+    let due = free_at + Duration::seconds(1);
+    assert!(
+        store
+            .claim_target(target, "w1", due, due + lease)
+            .await
+            .unwrap(),
+        "then it is free, long before the releasing worker's lease would have ended"
+    );
 }
 
 macro_rules! contract {

@@ -551,6 +551,25 @@ macro_rules! impl_store_queries {
             Ok(done.rows_affected() == 1)
         }
 
+        async fn release_target(
+            &self,
+            target_id: i64,
+            worker: &str,
+            free_at: DateTime<Utc>,
+        ) -> Result<()> {
+            sqlx::query(
+                "UPDATE targets SET claimed_by = NULL, claimed_until = $3
+                 WHERE id = $1 AND claimed_by = $2",
+            )
+            .bind(target_id)
+            .bind(worker)
+            .bind(free_at)
+            .execute(&self.pool)
+            .await
+            .map_err(q("releasing a target"))?;
+            Ok(())
+        }
+
         async fn save_observations(
             &self,
             provider_id: i64,

@@ -294,6 +294,16 @@ pub trait Store: Send + Sync {
         lease_until: DateTime<Utc>,
     ) -> Result<bool>;
 
+    /// Gives up this worker's claim on a probe target (a worker stopping), so that another
+    /// worker takes it over from `free_at` (when its next probe is due) instead of when the
+    /// lease runs out. Another worker's claim is left alone.
+    async fn release_target(
+        &self,
+        target_id: i64,
+        worker: &str,
+        free_at: DateTime<Utc>,
+    ) -> Result<()>;
+
     /// Stores observations of a provider's targets (targets unknown by name are created),
     /// each (target, time, origin) once. Returns how many were new.
     async fn save_observations(
