@@ -520,59 +520,98 @@ fn top_two(scores: &[f64; CLASSES]) -> (usize, usize) {
 const WORD: u8 = 0;
 const CHAR: u8 = 1;
 
-/// A feature's key: FNV-1a (64 bits) of its block and its text.
-fn key(block: u8, parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
+/// FNV-1a, 64 bits: a feature's key is the hash of its block byte and its text, so a longer
+/// feature's key continues a shorter one's (a 4-gram's from its 3-gram's, a word pair's from its
+/// first word's).
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    };
-    eat(block);
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            eat(b' ');
-        }
-        p.bytes().for_each(&mut eat);
     }
     h
 }
 
-static WORDS: OnceLock<regex::Regex> = OnceLock::new();
+/// Whether `c` is a word character as the regex `\w` reads it (Unicode).
+fn is_word(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
+    } else {
+        regex_syntax::is_word_character(c)
+    }
+}
 
-/// Every feature occurrence of `text`, as (block, key): lowercased words and pairs of
-/// consecutive words; character 3- to 5-grams of each whitespace-separated word with a space
-/// before and after it (a word shorter than n gives itself once).
+/// Every feature occurrence of `text`, as (block, key): lowercased words (runs of `\w`) and
+/// pairs of consecutive words; character 3- to 5-grams of each whitespace-separated word with a
+/// space before and after it (a word shorter than n gives itself once). Read in one scan per
+/// kind, each key continued from the one before it rather than hashed again.
 fn terms(text: &str, out: &mut Vec<(u8, u64)>) {
     out.clear();
     let lower = text.to_lowercase();
-    let words = WORDS.get_or_init(|| regex::Regex::new(r"\w+").expect("a valid regex"));
-    let mut prev: Option<&str> = None;
-    for m in words.find_iter(&lower) {
-        let w = m.as_str();
-        out.push((WORD, key(WORD, &[w])));
+    let word_start = fnv(FNV_START, &[WORD]);
+    // The key of the previous word, continued by a space for the pair.
+    let mut prev: Option<u64> = None;
+    let mut run: Option<usize> = None;
+    let mut word = |from: usize, to: usize, out: &mut Vec<(u8, u64)>| {
+        let w = &lower.as_bytes()[from..to];
+        let k = fnv(word_start, w);
+        out.push((WORD, k));
         if let Some(p) = prev {
-            out.push((WORD, key(WORD, &[p, w])));
+            out.push((WORD, fnv(fnv(p, b" "), w)));
         }
-        prev = Some(w);
+        prev = Some(k);
+    };
+    for (i, c) in lower.char_indices() {
+        match (is_word(c), run) {
+            (true, None) => run = Some(i),
+            (false, Some(from)) => {
+                word(from, i, out);
+                run = None;
+            }
+            _ => {}
+        }
     }
-    let mut padded = String::new();
-    let mut bounds = Vec::new();
+    if let Some(from) = run {
+        word(from, lower.len(), out);
+    }
+
+    let char_start = fnv(FNV_START, &[CHAR]);
+    let mut padded: Vec<u8> = Vec::new();
+    let mut bounds: Vec<usize> = Vec::new();
+    // Per start, the keys of its 3-, 4- and 5-gram.
+    let mut grams: Vec<[u64; 3]> = Vec::new();
     for w in lower.split_whitespace() {
         padded.clear();
-        padded.push(' ');
-        padded.push_str(w);
-        padded.push(' ');
+        padded.push(b' ');
+        padded.extend_from_slice(w.as_bytes());
+        padded.push(b' ');
         bounds.clear();
-        bounds.extend(padded.char_indices().map(|(i, _)| i));
+        bounds.push(0);
+        bounds.push(1);
+        bounds.extend(w.char_indices().skip(1).map(|(i, _)| i + 1));
+        bounds.push(w.len() + 1);
         bounds.push(padded.len());
         let chars = bounds.len() - 1;
-        for n in 3..=5 {
-            if chars <= n {
-                out.push((CHAR, key(CHAR, &[&padded])));
-                break;
+        grams.clear();
+        for s in 0..chars.saturating_sub(2) {
+            let mut h = fnv(char_start, &padded[bounds[s]..bounds[s + 3]]);
+            let mut g = [h, 0, 0];
+            for (n, slot) in [(4, 1), (5, 2)] {
+                if s + n > chars {
+                    break;
+                }
+                h = fnv(h, &padded[bounds[s + n - 1]..bounds[s + n]]);
+                g[slot] = h;
             }
-            for s in 0..=chars - n {
-                out.push((CHAR, key(CHAR, &[&padded[bounds[s]..bounds[s + n]]])));
+            grams.push(g);
+        }
+        // n-grams in the order of n, then of start; a word of n characters or fewer (padding
+        // included) gives itself once, as its only n-gram.
+        for (slot, n) in (3..=5).enumerate() {
+            out.extend(grams[..=chars - n].iter().map(|g| (CHAR, g[slot])));
+            if chars <= n {
+                break;
             }
         }
     }
@@ -759,6 +798,76 @@ fn train_one(xs: &[Vec<(u32, f32)>], y: &[f64], dim: usize, c: f64) -> Vec<f64> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A feature's key hashed from scratch: its block, then its parts joined by spaces.
+    fn key(block: u8, parts: &[&str]) -> u64 {
+        let mut h = fnv(FNV_START, &[block]);
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                h = fnv(h, b" ");
+            }
+            h = fnv(h, p.as_bytes());
+        }
+        h
+    }
+
+    /// The features as first written (a regex for words, each key hashed from scratch): the
+    /// scan in `terms` must find exactly these, in the same order.
+    fn terms_as_first_written(text: &str) -> Vec<(u8, u64)> {
+        let mut out = Vec::new();
+        let lower = text.to_lowercase();
+        let words = regex::Regex::new(r"\w+").unwrap();
+        let mut prev: Option<&str> = None;
+        for m in words.find_iter(&lower) {
+            let w = m.as_str();
+            out.push((WORD, key(WORD, &[w])));
+            if let Some(p) = prev {
+                out.push((WORD, key(WORD, &[p, w])));
+            }
+            prev = Some(w);
+        }
+        for w in lower.split_whitespace() {
+            let padded = format!(" {w} ");
+            let mut bounds: Vec<usize> = padded.char_indices().map(|(i, _)| i).collect();
+            bounds.push(padded.len());
+            let chars = bounds.len() - 1;
+            for n in 3..=5 {
+                if chars <= n {
+                    out.push((CHAR, key(CHAR, &[&padded])));
+                    break;
+                }
+                for s in 0..=chars - n {
+                    out.push((CHAR, key(CHAR, &[&padded[bounds[s]..bounds[s + n]]])));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_feature_scan_finds_exactly_the_features_of_the_plain_reading() {
+        let texts = [
+            "",
+            " ",
+            "a",
+            "ab",
+            "We're investigating elevated error rates on api_v2 (EU-West).",
+            "Retour à la normale à 90\u{a0}% vers 12h30 : l'ensemble des services est rétabli.",
+            "Ça ÉCHOUE encore… « incident clos » — 7 serveurs sur 10",
+            "e\u{301}te\u{301} naïve cafe\u{301} 🚀🚀 x__y 日本語のテキスト Straße İstanbul",
+            "\u{200d}\u{200c}tab\there\nnew\u{2003}line\u{0}",
+        ];
+        let mut out = Vec::new();
+        for t in texts {
+            terms(t, &mut out);
+            assert_eq!(out, terms_as_first_written(t), "{t:?}");
+        }
+        let posts = include_str!("../../patterns/en/learnt.jsonl");
+        for line in posts.lines().take(400) {
+            terms(line, &mut out);
+            assert_eq!(out, terms_as_first_written(line), "{line:?}");
+        }
+    }
 
     fn learnt(lines: &[(&str, &str)], margin: f64) -> Learnt {
         let jsonl: String = lines
