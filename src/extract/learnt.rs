@@ -543,12 +543,21 @@ fn is_word(c: char) -> bool {
 }
 
 /// Every feature occurrence of `text`, as (block, key): lowercased words (runs of `\w`) and
-/// pairs of consecutive words; character 3- to 5-grams of each whitespace-separated word with a
-/// space before and after it (a word shorter than n gives itself once). Read in one scan per
-/// kind, each key continued from the one before it rather than hashed again.
+/// pairs of consecutive words ([`word_terms`]); character 3- to 5-grams of each
+/// whitespace-separated word with a space before and after it ([`char_terms`]).
 fn terms(text: &str, out: &mut Vec<(u8, u64)>) {
     out.clear();
     let lower = text.to_lowercase();
+    word_terms(&lower, out);
+    let mut scratch = GramScratch::default();
+    for w in lower.split_whitespace() {
+        char_terms(w, &mut scratch, out);
+    }
+}
+
+/// Appends the word features of `lower` (lowercased text): each run of `\w` and each pair of
+/// consecutive runs, read in one scan, a pair's key continued from its first word's.
+fn word_terms(lower: &str, out: &mut Vec<(u8, u64)>) {
     let word_start = fnv(FNV_START, &[WORD]);
     // The key of the previous word, continued by a space for the pair.
     let mut prev: Option<u64> = None;
@@ -575,44 +584,55 @@ fn terms(text: &str, out: &mut Vec<(u8, u64)>) {
     if let Some(from) = run {
         word(from, lower.len(), out);
     }
+}
 
+/// Buffers of [`char_terms`], reused from word to word.
+#[derive(Debug, Default)]
+struct GramScratch {
+    padded: Vec<u8>,
+    bounds: Vec<usize>,
+    /// Per start, the keys of its 3-, 4- and 5-gram.
+    grams: Vec<[u64; 3]>,
+}
+
+/// Appends the character features of `w`, one whitespace-separated word of lowercased text:
+/// its 3- to 5-grams with a space before and after it (a word shorter than n gives itself once),
+/// in the order of n, then of start; each key continued from the shorter gram at its start.
+fn char_terms(w: &str, s: &mut GramScratch, out: &mut Vec<(u8, u64)>) {
     let char_start = fnv(FNV_START, &[CHAR]);
-    let mut padded: Vec<u8> = Vec::new();
-    let mut bounds: Vec<usize> = Vec::new();
-    // Per start, the keys of its 3-, 4- and 5-gram.
-    let mut grams: Vec<[u64; 3]> = Vec::new();
-    for w in lower.split_whitespace() {
-        padded.clear();
-        padded.push(b' ');
-        padded.extend_from_slice(w.as_bytes());
-        padded.push(b' ');
-        bounds.clear();
-        bounds.push(0);
-        bounds.push(1);
-        bounds.extend(w.char_indices().skip(1).map(|(i, _)| i + 1));
-        bounds.push(w.len() + 1);
-        bounds.push(padded.len());
-        let chars = bounds.len() - 1;
-        grams.clear();
-        for s in 0..chars.saturating_sub(2) {
-            let mut h = fnv(char_start, &padded[bounds[s]..bounds[s + 3]]);
-            let mut g = [h, 0, 0];
-            for (n, slot) in [(4, 1), (5, 2)] {
-                if s + n > chars {
-                    break;
-                }
-                h = fnv(h, &padded[bounds[s + n - 1]..bounds[s + n]]);
-                g[slot] = h;
-            }
-            grams.push(g);
-        }
-        // n-grams in the order of n, then of start; a word of n characters or fewer (padding
-        // included) gives itself once, as its only n-gram.
-        for (slot, n) in (3..=5).enumerate() {
-            out.extend(grams[..=chars - n].iter().map(|g| (CHAR, g[slot])));
-            if chars <= n {
+    let GramScratch {
+        padded,
+        bounds,
+        grams,
+    } = s;
+    padded.clear();
+    padded.push(b' ');
+    padded.extend_from_slice(w.as_bytes());
+    padded.push(b' ');
+    bounds.clear();
+    bounds.push(0);
+    bounds.push(1);
+    bounds.extend(w.char_indices().skip(1).map(|(i, _)| i + 1));
+    bounds.push(w.len() + 1);
+    bounds.push(padded.len());
+    let chars = bounds.len() - 1;
+    grams.clear();
+    for s in 0..chars.saturating_sub(2) {
+        let mut h = fnv(char_start, &padded[bounds[s]..bounds[s + 3]]);
+        let mut g = [h, 0, 0];
+        for (n, slot) in [(4, 1), (5, 2)] {
+            if s + n > chars {
                 break;
             }
+            h = fnv(h, &padded[bounds[s + n - 1]..bounds[s + n]]);
+            g[slot] = h;
+        }
+        grams.push(g);
+    }
+    for (slot, n) in (3..=5).enumerate() {
+        out.extend(grams[..=chars - n].iter().map(|g| (CHAR, g[slot])));
+        if chars <= n {
+            break;
         }
     }
 }
@@ -623,6 +643,12 @@ fn terms(text: &str, out: &mut Vec<(u8, u64)>) {
 pub struct Model {
     /// Feature key → index; the keys are already hashes, so they are used as they are.
     vocab: nohash_hasher::IntMap<u64, u32>,
+    /// Per whitespace-separated word of the training posts: its character features that are in
+    /// the vocabulary, in the order [`char_terms`] finds them, as a range of `word_grams`. A word
+    /// seen in training is then read with one lookup instead of hashing and looking up each of its
+    /// 3- to 5-grams (a dozen or more); other words are read gram by gram.
+    words: rustc_hash::FxHashMap<Box<str>, (u32, u32)>,
+    word_grams: Vec<u32>,
     idf: Vec<f32>,
     block: Vec<u8>,
     /// `weights[f * CLASSES + k]`: feature `f`'s weight for class `k`; row `idf.len()` is the bias.
@@ -659,6 +685,8 @@ impl Model {
         let n = posts.len() as f64;
         let mut model = Model {
             vocab: nohash_hasher::IntMap::with_capacity_and_hasher(kept.len(), Default::default()),
+            words: rustc_hash::FxHashMap::default(),
+            word_grams: Vec::new(),
             idf: Vec::with_capacity(kept.len()),
             block: Vec::with_capacity(kept.len()),
             weights: Vec::new(),
@@ -669,6 +697,22 @@ impl Model {
                 .idf
                 .push(((1.0 + n) / (1.0 + f64::from(d))).ln() as f32 + 1.0);
             model.block.push(b);
+        }
+        let mut scratch = GramScratch::default();
+        let mut grams = Vec::new();
+        for (text, _) in posts {
+            for w in text.to_lowercase().split_whitespace() {
+                if model.words.contains_key(w) {
+                    continue;
+                }
+                grams.clear();
+                char_terms(w, &mut scratch, &mut grams);
+                let from = model.word_grams.len() as u32;
+                let known = grams.iter().filter_map(|(_, k)| model.vocab.get(k));
+                model.word_grams.extend(known);
+                let to = model.word_grams.len() as u32;
+                model.words.insert(w.into(), (from, to));
+            }
         }
         let dim = kept.len() + 1;
         let xs: Vec<Vec<(u32, f32)>> = posts.iter().map(|(t, _)| model.vector(t)).collect();
@@ -700,25 +744,53 @@ impl Model {
     /// `text` as a sparse vector: sublinear term frequency times idf, each block of unit
     /// length, and the bias feature (1).
     fn vector(&self, text: &str) -> Vec<(u32, f32)> {
-        thread_local! {
-            /// Per known feature, its count in the post being read (zero between posts): counted
-            /// in place, in first-seen order, instead of sorting the post's features.
-            static COUNTS: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+        /// Buffers of [`Model::vector`], one set per thread.
+        #[derive(Default)]
+        struct Scratch {
+            /// Per known feature, its count in the post being read (zero between posts):
+            /// counted in place, in first-seen order, instead of sorting the post's features.
+            counts: Vec<u16>,
+            occ: Vec<(u8, u64)>,
+            grams: GramScratch,
         }
-        let mut occ = Vec::new();
-        terms(text, &mut occ);
-        let mut x: Vec<(u32, f32)> = Vec::with_capacity(occ.len() / 2 + 1);
-        COUNTS.with_borrow_mut(|counts| {
+        thread_local! {
+            static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+        }
+        let lower = text.to_lowercase();
+        let mut x: Vec<(u32, f32)> = Vec::with_capacity(lower.len() / 2 + 1);
+        SCRATCH.with_borrow_mut(|Scratch { counts, occ, grams }| {
             if counts.len() < self.idf.len() {
                 counts.resize(self.idf.len(), 0);
             }
-            for (_, k) in &occ {
+            let mut count = |f: u32| {
+                let n = &mut counts[f as usize];
+                if *n == 0 {
+                    x.push((f, 0.0));
+                }
+                *n = n.saturating_add(1);
+            };
+            // The features in the order `terms` finds them: the words' first, then each
+            // whitespace-separated word's character grams.
+            occ.clear();
+            word_terms(&lower, occ);
+            for (_, k) in occ.iter() {
                 if let Some(&f) = self.vocab.get(k) {
-                    let n = &mut counts[f as usize];
-                    if *n == 0 {
-                        x.push((f, 0.0));
+                    count(f);
+                }
+            }
+            for w in lower.split_whitespace() {
+                if let Some(&(from, to)) = self.words.get(w) {
+                    for &f in &self.word_grams[from as usize..to as usize] {
+                        count(f);
                     }
-                    *n = n.saturating_add(1);
+                    continue;
+                }
+                occ.clear();
+                char_terms(w, grams, occ);
+                for (_, k) in occ.iter() {
+                    if let Some(&f) = self.vocab.get(k) {
+                        count(f);
+                    }
                 }
             }
             for e in &mut x {
@@ -866,6 +938,71 @@ mod tests {
         for line in posts.lines().take(400) {
             terms(line, &mut out);
             assert_eq!(out, terms_as_first_written(line), "{line:?}");
+        }
+    }
+
+    /// `Model::vector` as first written: every feature of `terms` looked up on its own.
+    fn vector_gram_by_gram(model: &Model, text: &str) -> Vec<(u32, f32)> {
+        let mut occ = Vec::new();
+        terms(text, &mut occ);
+        let mut x: Vec<(u32, f32)> = Vec::new();
+        let mut counts = vec![0u16; model.features()];
+        for (_, k) in &occ {
+            if let Some(&f) = model.vocab.get(k) {
+                if counts[f as usize] == 0 {
+                    x.push((f, 0.0));
+                }
+                counts[f as usize] = counts[f as usize].saturating_add(1);
+            }
+        }
+        for e in &mut x {
+            let n = counts[e.0 as usize];
+            e.1 = (1.0 + f32::from(n).ln()) * model.idf[e.0 as usize];
+        }
+        for b in [WORD, CHAR] {
+            let norm = x
+                .iter()
+                .filter(|e| model.block[e.0 as usize] == b)
+                .map(|e| e.1 * e.1)
+                .sum::<f32>()
+                .sqrt();
+            if norm > 0.0 {
+                for e in x.iter_mut().filter(|e| model.block[e.0 as usize] == b) {
+                    e.1 /= norm;
+                }
+            }
+        }
+        x.push((model.features() as u32, 1.0));
+        x
+    }
+
+    #[test]
+    fn words_seen_in_training_are_read_as_their_grams_would_be() {
+        let posts: Vec<(String, usize)> = include_str!("../../patterns/fr/learnt.jsonl")
+            .lines()
+            .step_by(3)
+            .enumerate()
+            .map(|(i, l)| (l.to_string(), i % CLASSES))
+            .collect();
+        let model = Model::train(&posts, 1.0);
+        assert!(model.words.len() > 1000, "{}", model.words.len());
+        let unseen = [
+            "",
+            "Retour à la normale à 90\u{a0}% vers 12h30 : l'ensemble des services est rétabli.",
+            "e\u{301}te\u{301} naïve 🚀🚀 x__y 日本語のテキスト Straße İstanbul \u{0}",
+            "Incident CLOS. Nous constatons des perturbations sur l'hébergement mutualisé.",
+        ];
+        let every = include_str!("../../patterns/fr/learnt.jsonl").lines();
+        for text in unseen.into_iter().chain(every) {
+            // Bit for bit: the same features in the same order, so the same sums.
+            let bits = |x: Vec<(u32, f32)>| -> Vec<(u32, u32)> {
+                x.into_iter().map(|(f, v)| (f, v.to_bits())).collect()
+            };
+            assert_eq!(
+                bits(model.vector(text)),
+                bits(vector_gram_by_gram(&model, text)),
+                "{text:?}"
+            );
         }
     }
 
