@@ -696,7 +696,10 @@ fn a_learnt_fallback_whose_posts_are_missing_or_broken_fails_to_load_with_the_li
 
     let dir = with_learnt(&learnt_posts(), "c = -1.0");
     let msg = test_patterns(dir.path()).unwrap_err().to_string();
-    assert!(msg.contains("c must be a positive number"), "{msg}");
+    assert!(
+        msg.contains("c and share_c must be positive numbers"),
+        "{msg}"
+    );
 
     let dir = with_learnt(&learnt_posts(), "c = 1.0\nkernel = \"rbf\"");
     let msg = test_patterns(dir.path()).unwrap_err().to_string();

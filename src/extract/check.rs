@@ -176,6 +176,7 @@ fn describe(v: HitValue) -> String {
         HitValue::Yield(Yield::Phase(p)) => p.to_string(),
         HitValue::Yield(Yield::Restored(p)) => format!("restored {}", p.value()),
         HitValue::Yield(Yield::Affected(p)) => format!("affected {}", p.value()),
+        HitValue::Share(p) => format!("share {}", p.value()),
         HitValue::Time(t) => format!("time {:02}:{:02}", t.hour(), t.minute()),
     }
 }
@@ -194,6 +195,9 @@ fn expected(y: RuleYield, expect: &toml::Value) -> Result<String, String> {
         (RuleYield::Affected, v) => num(v)
             .map(|n| format!("affected {n}"))
             .ok_or_else(|| "an affected example expects a number".into()),
+        (RuleYield::Share, v) => num(v)
+            .map(|n| format!("share {n}"))
+            .ok_or_else(|| "a share example expects a number".into()),
         (RuleYield::Time, toml::Value::String(s)) => Ok(format!("time {s}")),
         _ => Err(format!(
             "example expectation {expect} does not fit the rule's yield"

@@ -244,7 +244,8 @@ impl EvalReport {
     }
 }
 
-fn same_pct(a: f64, b: f64) -> bool {
+/// Two percentages read as the same share (a label's 66.7 and a reading's "two thirds").
+pub(crate) fn same_pct(a: f64, b: f64) -> bool {
     (a - b).abs() < 0.51
 }
 

@@ -37,7 +37,8 @@ use rand::SeedableRng;
 use serde::Deserialize;
 use sha2::Digest;
 
-use super::eval::{parse_labels, EvalError};
+use super::eval::{parse_labels, same_pct, EvalError};
+use super::shares::{self, ShareModel};
 use crate::model::Phase;
 
 /// The `[learnt]` table of a language file.
@@ -63,6 +64,18 @@ pub struct LearntSettings {
     /// neither a "resolved" of the rules taken back nor another phase of theirs turned into one.
     #[serde(default)]
     pub override_gap: Option<f64>,
+    /// How far a share's kind (restored or affected) must score above the next for the learnt
+    /// share reader to yield it, where the rules yielded no share of that kind. Absent: shares
+    /// are the rules' alone (docs/extraction.md §1, "The learnt share reader").
+    #[serde(default)]
+    pub share_margin: Option<f64>,
+    /// The share reader's SVM regularisation.
+    #[serde(default = "default_share_c")]
+    pub share_c: f64,
+}
+
+fn default_share_c() -> f64 {
+    0.5
 }
 
 fn default_c() -> f64 {
@@ -103,10 +116,16 @@ pub struct Learnt {
     /// Where the posts came from, for reports.
     pub path: PathBuf,
     posts: Vec<(String, usize)>,
+    /// Each post's restored and affected labels, for the share reader.
+    shares: Vec<(Option<f64>, Option<f64>)>,
     /// Identifies posts and settings, so that equal ones are trained once per process.
     key: [u8; 32],
     model: OnceLock<Arc<Model>>,
+    share_model: OnceLock<Arc<ShareModel>>,
 }
+
+/// A share found in a post, for the share reader: its span, its sentence's span, its value.
+pub(crate) type FoundShare = ((usize, usize), (usize, usize), f64);
 
 impl Learnt {
     /// Reads the labelled posts named by `settings` (in the file `named_by`): each line a JSON
@@ -119,6 +138,9 @@ impl Learnt {
     ) -> Result<Learnt, LearntError> {
         let valid = settings.c.is_finite()
             && settings.c > 0.0
+            && settings.share_c.is_finite()
+            && settings.share_c > 0.0
+            && settings.share_margin.is_none_or(f64::is_finite)
             && settings.resolved_margin.is_finite()
             && settings.min_score.is_finite()
             && settings
@@ -127,12 +149,14 @@ impl Learnt {
         if !valid {
             return Err(LearntError::Settings {
                 path: named_by.to_path_buf(),
-                message: "[learnt] c must be a positive number, resolved_margin and min_score \
-                          numbers, override_gap a number not below 0"
+                message: "[learnt] c and share_c must be positive numbers, resolved_margin, \
+                          min_score and share_margin numbers, override_gap a number not below 0"
                     .into(),
             });
         }
-        let posts: Vec<(String, usize)> = parse_labels(&path, jsonl)?
+        let labels = parse_labels(&path, jsonl)?;
+        let shares = labels.iter().map(|l| (l.restored, l.affected)).collect();
+        let posts: Vec<(String, usize)> = labels
             .into_iter()
             .map(|l| {
                 let class = class_of(l.state());
@@ -159,8 +183,10 @@ impl Learnt {
             settings,
             path,
             posts,
+            shares,
             key: h.finalize().into(),
             model: OnceLock::new(),
+            share_model: OnceLock::new(),
         })
     }
 
@@ -188,6 +214,58 @@ impl Learnt {
                         ms = started.elapsed().as_millis() as u64,
                         path = %self.path.display(),
                         "learnt fallback trained"
+                    );
+                    model
+                })
+                .clone()
+        })
+    }
+
+    /// The share reader's margin, when it reads shares at all.
+    pub fn share_margin(&self) -> Option<f64> {
+        self.settings.share_margin
+    }
+
+    /// The trained share reader: trained now, on the shares `find` finds in the labelled posts,
+    /// if this process has not trained one for the same posts, settings and `rules` (what
+    /// identifies the rules `find` runs).
+    pub(crate) fn share_model(
+        &self,
+        rules: impl FnOnce() -> String,
+        find: impl Fn(&str) -> Vec<FoundShare>,
+    ) -> &ShareModel {
+        self.share_model.get_or_init(|| {
+            static TRAINED: OnceLock<Mutex<HashMap<[u8; 32], Arc<ShareModel>>>> = OnceLock::new();
+            let mut h = sha2::Sha256::new();
+            h.update(self.key);
+            h.update(rules().as_bytes());
+            let key: [u8; 32] = h.finalize().into();
+            let cache = TRAINED.get_or_init(Default::default);
+            let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .entry(key)
+                .or_insert_with(|| {
+                    let started = std::time::Instant::now();
+                    let mut shares = Vec::new();
+                    for ((text, _), (restored, affected)) in self.posts.iter().zip(&self.shares) {
+                        for (span, sentence, value) in find(text) {
+                            let is =
+                                |label: &Option<f64>| label.is_some_and(|l| same_pct(l, value));
+                            let kind = match (is(restored), is(affected)) {
+                                (true, true) => continue,
+                                (true, false) => shares::RESTORED,
+                                (false, true) => shares::AFFECTED,
+                                (false, false) => shares::NEITHER,
+                            };
+                            shares.push((shares::share_terms(text, span, sentence), kind));
+                        }
+                    }
+                    let model = Arc::new(ShareModel::train(&shares, self.settings.share_c));
+                    tracing::debug!(
+                        shares = shares.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        path = %self.path.display(),
+                        "learnt share reader trained"
                     );
                     model
                 })
@@ -517,15 +595,15 @@ fn top_two(scores: &[f64; CLASSES]) -> (usize, usize) {
 }
 
 /// Which block a feature belongs to: each block is scaled to unit length on its own.
-const WORD: u8 = 0;
-const CHAR: u8 = 1;
+pub(super) const WORD: u8 = 0;
+pub(super) const CHAR: u8 = 1;
 
 /// FNV-1a, 64 bits: a feature's key is the hash of its block byte and its text, so a longer
 /// feature's key continues a shorter one's (a 4-gram's from its 3-gram's, a word pair's from its
 /// first word's).
-const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+pub(super) const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
 
-fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+pub(super) fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
@@ -534,7 +612,7 @@ fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
 }
 
 /// Whether `c` is a word character as the regex `\w` reads it (Unicode).
-fn is_word(c: char) -> bool {
+pub(super) fn is_word(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric() || c == '_'
     } else {
@@ -588,7 +666,7 @@ fn word_terms(lower: &str, out: &mut Vec<(u8, u64)>) {
 
 /// Buffers of [`char_terms`], reused from word to word.
 #[derive(Debug, Default)]
-struct GramScratch {
+pub(super) struct GramScratch {
     padded: Vec<u8>,
     bounds: Vec<usize>,
     /// Per start, the keys of its 3-, 4- and 5-gram.
@@ -598,7 +676,7 @@ struct GramScratch {
 /// Appends the character features of `w`, one whitespace-separated word of lowercased text:
 /// its 3- to 5-grams with a space before and after it (a word shorter than n gives itself once),
 /// in the order of n, then of start; each key continued from the shorter gram at its start.
-fn char_terms(w: &str, s: &mut GramScratch, out: &mut Vec<(u8, u64)>) {
+pub(super) fn char_terms(w: &str, s: &mut GramScratch, out: &mut Vec<(u8, u64)>) {
     let char_start = fnv(FNV_START, &[CHAR]);
     let GramScratch {
         padded,
@@ -666,38 +744,19 @@ impl Model {
     }
 
     fn train(posts: &[(String, usize)], c: f64) -> Model {
-        // Vocabulary: every word feature, and the character features seen in two posts or more.
-        let mut df: HashMap<(u8, u64), u32> = HashMap::new();
         let mut seen = Vec::new();
-        for (text, _) in posts {
+        let (vocab, idf, block) = vocabulary(posts.iter().map(|(text, _)| {
             terms(text, &mut seen);
-            seen.sort_unstable();
-            seen.dedup();
-            for t in &seen {
-                *df.entry(*t).or_default() += 1;
-            }
-        }
-        let mut kept: Vec<((u8, u64), u32)> = df
-            .into_iter()
-            .filter(|&((b, _), n)| b == WORD || n >= 2)
-            .collect();
-        kept.sort_unstable();
-        let n = posts.len() as f64;
+            seen.clone()
+        }));
         let mut model = Model {
-            vocab: nohash_hasher::IntMap::with_capacity_and_hasher(kept.len(), Default::default()),
+            vocab,
             words: rustc_hash::FxHashMap::default(),
             word_grams: Vec::new(),
-            idf: Vec::with_capacity(kept.len()),
-            block: Vec::with_capacity(kept.len()),
+            idf,
+            block,
             weights: Vec::new(),
         };
-        for (i, &((b, k), d)) in kept.iter().enumerate() {
-            model.vocab.insert(k, i as u32);
-            model
-                .idf
-                .push(((1.0 + n) / (1.0 + f64::from(d))).ln() as f32 + 1.0);
-            model.block.push(b);
-        }
         let mut scratch = GramScratch::default();
         let mut grams = Vec::new();
         for (text, _) in posts {
@@ -714,30 +773,9 @@ impl Model {
                 model.words.insert(w.into(), (from, to));
             }
         }
-        let dim = kept.len() + 1;
         let xs: Vec<Vec<(u32, f32)>> = posts.iter().map(|(t, _)| model.vector(t)).collect();
-        let per_class: Vec<Vec<f64>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..CLASSES)
-                .map(|k| {
-                    let xs = &xs;
-                    let y: Vec<f64> = posts
-                        .iter()
-                        .map(|p| if p.1 == k { 1.0 } else { -1.0 })
-                        .collect();
-                    s.spawn(move || train_one(xs, &y, dim, c))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
-        model.weights = vec![0.0; dim * CLASSES];
-        for (k, w) in per_class.iter().enumerate() {
-            for (f, v) in w.iter().enumerate() {
-                model.weights[f * CLASSES + k] = *v as f32;
-            }
-        }
+        let labels: Vec<usize> = posts.iter().map(|p| p.1).collect();
+        model.weights = fit(&xs, &labels, CLASSES, model.idf.len() + 1, c);
         model
     }
 
@@ -798,20 +836,7 @@ impl Model {
                 e.1 = (1.0 + f32::from(n).ln()) * self.idf[e.0 as usize];
             }
         });
-        for b in [WORD, CHAR] {
-            let norm = x
-                .iter()
-                .filter(|e| self.block[e.0 as usize] == b)
-                .map(|e| e.1 * e.1)
-                .sum::<f32>()
-                .sqrt();
-            if norm > 0.0 {
-                for e in x.iter_mut().filter(|e| self.block[e.0 as usize] == b) {
-                    e.1 /= norm;
-                }
-            }
-        }
-        x.push((self.idf.len() as u32, 1.0));
+        normalise(&mut x, &self.block);
         x
     }
 
@@ -826,6 +851,91 @@ impl Model {
         }
         s
     }
+}
+
+/// The vocabulary of `docs` (each a list of feature occurrences): every word feature, and the
+/// character features seen in two documents or more, in key order; with each feature's inverse
+/// document frequency (smoothed, as scikit-learn's) and block.
+pub(super) fn vocabulary(
+    docs: impl Iterator<Item = Vec<(u8, u64)>>,
+) -> (nohash_hasher::IntMap<u64, u32>, Vec<f32>, Vec<u8>) {
+    let mut df: HashMap<(u8, u64), u32> = HashMap::new();
+    let mut n = 0usize;
+    for mut seen in docs {
+        n += 1;
+        seen.sort_unstable();
+        seen.dedup();
+        for t in &seen {
+            *df.entry(*t).or_default() += 1;
+        }
+    }
+    let mut kept: Vec<((u8, u64), u32)> = df
+        .into_iter()
+        .filter(|&((b, _), n)| b == WORD || n >= 2)
+        .collect();
+    kept.sort_unstable();
+    let n = n as f64;
+    let mut vocab = nohash_hasher::IntMap::with_capacity_and_hasher(kept.len(), Default::default());
+    let mut idf = Vec::with_capacity(kept.len());
+    let mut block = Vec::with_capacity(kept.len());
+    for (i, &((b, k), d)) in kept.iter().enumerate() {
+        vocab.insert(k, i as u32);
+        idf.push(((1.0 + n) / (1.0 + f64::from(d))).ln() as f32 + 1.0);
+        block.push(b);
+    }
+    (vocab, idf, block)
+}
+
+/// Scales each block of the sparse vector `x` to unit length and appends the bias feature (1),
+/// whose index is the vocabulary's size.
+pub(super) fn normalise(x: &mut Vec<(u32, f32)>, block: &[u8]) {
+    for b in [WORD, CHAR] {
+        let norm = x
+            .iter()
+            .filter(|e| block[e.0 as usize] == b)
+            .map(|e| e.1 * e.1)
+            .sum::<f32>()
+            .sqrt();
+        if norm > 0.0 {
+            for e in x.iter_mut().filter(|e| block[e.0 as usize] == b) {
+                e.1 /= norm;
+            }
+        }
+    }
+    x.push((block.len() as u32, 1.0));
+}
+
+/// One SVM per class against the rest, side by side (one thread each): the weights as
+/// `weights[f * classes + k]`, feature `f`'s weight for class `k` (the last row the bias).
+pub(super) fn fit(
+    xs: &[Vec<(u32, f32)>],
+    labels: &[usize],
+    classes: usize,
+    dim: usize,
+    c: f64,
+) -> Vec<f32> {
+    let per_class: Vec<Vec<f64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..classes)
+            .map(|k| {
+                let y: Vec<f64> = labels
+                    .iter()
+                    .map(|&l| if l == k { 1.0 } else { -1.0 })
+                    .collect();
+                s.spawn(move || train_one(xs, &y, dim, c))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut weights = vec![0.0; dim * classes];
+    for (k, w) in per_class.iter().enumerate() {
+        for (f, v) in w.iter().enumerate() {
+            weights[f * classes + k] = *v as f32;
+        }
+    }
+    weights
 }
 
 /// One class against the rest: an L2-regularised linear SVM with a squared hinge loss, by dual
@@ -1027,6 +1137,8 @@ mod tests {
             resolved_margin: margin,
             min_score: 0.0,
             override_gap: None,
+            share_margin: None,
+            share_c: 0.5,
         };
         Learnt::new(
             settings,
@@ -1136,6 +1248,8 @@ mod tests {
             resolved_margin: 0.0,
             min_score: 0.0,
             override_gap: None,
+            share_margin: None,
+            share_c: 0.5,
         };
         let jsonl = "{\"text\":\"a\",\"phases\":[]}\n\n{\"text\":\"b\",\"phases\":[\"fixed\"]}\n";
         let e = Learnt::new(

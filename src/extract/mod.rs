@@ -22,6 +22,7 @@ pub mod eval;
 pub mod learnt;
 mod prefilter;
 pub mod rules;
+mod shares;
 mod time;
 
 pub use check::{test_patterns, PatternReport};
@@ -225,6 +226,8 @@ pub(crate) struct Hit {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum HitValue {
     Yield(Yield),
+    /// A share a `share` rule found, for the learnt share reader.
+    Share(Percent),
     Time(DateTime<Utc>),
 }
 
@@ -940,7 +943,7 @@ fn hits(
             let group = |name: &str| caps.get_group_by_name(name).map(|s| &text[s]);
             let value = match rule.yields {
                 RuleYield::Phase(p) => HitValue::Yield(Yield::Phase(p)),
-                RuleYield::Restored | RuleYield::Affected => {
+                RuleYield::Restored | RuleYield::Affected | RuleYield::Share => {
                     let pct = match (group("pct"), group("part"), group("whole")) {
                         (Some(p), _, _) => parse_number(p).and_then(|v| Percent::new(v).ok()),
                         _ if group("frac").is_some() => group("frac")
@@ -953,10 +956,10 @@ fn hits(
                         _ => None,
                     };
                     let Some(pct) = pct else { continue };
-                    if rule.yields == RuleYield::Restored {
-                        HitValue::Yield(Yield::Restored(pct))
-                    } else {
-                        HitValue::Yield(Yield::Affected(pct))
+                    match rule.yields {
+                        RuleYield::Restored => HitValue::Yield(Yield::Restored(pct)),
+                        RuleYield::Affected => HitValue::Yield(Yield::Affected(pct)),
+                        _ => HitValue::Share(pct),
                     }
                 }
                 RuleYield::Time => continue,
@@ -1043,8 +1046,37 @@ fn extract_with(
     ctx: &ExtractContext,
 ) -> Vec<Statement> {
     let (values, times) = hits(pack, only, exhaustive, false, text);
+    // The shares the `share` rules found wait for the share reader, below.
+    let (shares, values): (Vec<Hit>, Vec<Hit>) = values
+        .into_iter()
+        .partition(|h| matches!(h.value, HitValue::Share(_)));
     // Each time mention resolved at most once, when a statement needs it.
     let mut resolved: Vec<Option<Option<DateTime<Utc>>>> = vec![None; times.len()];
+    // The time mention nearest to `start..end` in its sentence (the first such, on a tie).
+    let nearest_time =
+        |resolved: &mut Vec<Option<Option<DateTime<Utc>>>>, start: usize, end: usize| {
+            let sent = sentence(text, start);
+            let mut mentioned_at = None;
+            let mut best = usize::MAX;
+            for (i, t) in times.iter().enumerate() {
+                if !(t.start >= sent.0 && sentence(text, t.start) == sent) {
+                    continue;
+                }
+                let distance = if t.start >= end {
+                    t.start - end
+                } else {
+                    start.saturating_sub(t.end)
+                };
+                if distance >= best {
+                    continue;
+                }
+                if let Some(at) = *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx)) {
+                    best = distance;
+                    mentioned_at = Some(at);
+                }
+            }
+            mentioned_at
+        };
     let mut kept = without_overlaps(pack, values);
     // A rule that `lowers` phases takes back the statements of those phases made before it
     // (nothing to do, and nothing allocated, in the usual post where no such rule matched).
@@ -1087,29 +1119,9 @@ fn extract_with(
             continue;
         }
         seen.push((sent, y));
-        // The nearest time mention in the same sentence (the first such, on a tie).
-        let mut mentioned_at = None;
-        let mut best = usize::MAX;
-        for (i, t) in times.iter().enumerate() {
-            if !(t.start >= sent.0 && sentence(text, t.start) == sent) {
-                continue;
-            }
-            let distance = if t.start >= h.end {
-                t.start - h.end
-            } else {
-                h.start.saturating_sub(t.end)
-            };
-            if distance >= best {
-                continue;
-            }
-            if let Some(at) = *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx)) {
-                best = distance;
-                mentioned_at = Some(at);
-            }
-        }
         out.push(Statement {
             yields: y,
-            mentioned_at,
+            mentioned_at: nearest_time(&mut resolved, h.start, h.end),
             rule_id: pack.rules[h.rule].id.clone(),
             span: (h.start, h.end),
             matched: text[h.start..h.end].to_string(),
@@ -1131,7 +1143,8 @@ fn extract_with(
                     _ => out.retain(|s| s.phase().is_none()),
                 }
                 if let Some(p) = state.filter(|p| !phases.contains(p)) {
-                    let mentioned_at = times.iter().enumerate().find_map(|(i, t)| {
+                    let mentioned_at = (0..times.len()).find_map(|i| {
+                        let t = &times[i];
                         *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx))
                     });
                     out.push(Statement {
@@ -1143,9 +1156,107 @@ fn extract_with(
                     });
                 }
             }
+            if let Some(margin) = learnt.share_margin().filter(|_| !shares.is_empty()) {
+                let model = learnt.share_model(|| share_rules_key(pack), |t| find_shares(pack, t));
+                for s in read_shares(model, margin, text, &shares, &out) {
+                    let HitValue::Yield(y) = s.value else {
+                        continue;
+                    };
+                    out.push(Statement {
+                        yields: y,
+                        mentioned_at: nearest_time(&mut resolved, s.start, s.end),
+                        rule_id: format!("{}.learnt.share", pack.lang),
+                        span: (s.start, s.end),
+                        matched: text[s.start..s.end].to_string(),
+                    });
+                }
+            }
         }
     }
     out
+}
+
+/// What the share reader adds to the statements `out` of a post: for each kind (restored,
+/// affected) the rules left unsaid, the best-scored share of `shares` it reads as that kind by
+/// `margin`, unless a rule already yielded that share's value.
+fn read_shares(
+    model: &shares::ShareModel,
+    margin: f64,
+    text: &str,
+    shares: &[Hit],
+    out: &[Statement],
+) -> Vec<Hit> {
+    let said: Vec<(bool, f64)> = out
+        .iter()
+        .filter_map(|s| match s.yields {
+            Yield::Restored(p) => Some((true, p.value())),
+            Yield::Affected(p) => Some((false, p.value())),
+            _ => None,
+        })
+        .collect();
+    let mut best: [Option<(f64, &Hit, Percent)>; 2] = [None, None];
+    for h in shares {
+        let HitValue::Share(pct) = h.value else {
+            continue;
+        };
+        if said.iter().any(|(_, v)| eval::same_pct(*v, pct.value())) {
+            continue;
+        }
+        let features = shares::share_terms(text, (h.start, h.end), sentence(text, h.start));
+        let Some((kind, score)) = model.kind(&features, margin) else {
+            continue;
+        };
+        let restored = kind == shares::RESTORED;
+        if said.iter().any(|(r, _)| *r == restored) {
+            continue;
+        }
+        let slot = &mut best[usize::from(!restored)];
+        if slot.is_none_or(|(s, _, _)| score > s) {
+            *slot = Some((score, h, pct));
+        }
+    }
+    best.into_iter()
+        .enumerate()
+        .filter_map(|(i, b)| {
+            let (_, h, pct) = b?;
+            Some(Hit {
+                value: HitValue::Yield(if i == 0 {
+                    Yield::Restored(pct)
+                } else {
+                    Yield::Affected(pct)
+                }),
+                ..*h
+            })
+        })
+        .collect()
+}
+
+/// The shares the pack's `share` rules find in `text`, each rule run alone: what the share
+/// reader is trained on (the same shares a pass over the post finds, by the prefilter's contract).
+fn find_shares(pack: &Pack, text: &str) -> Vec<learnt::FoundShare> {
+    let mut out = Vec::new();
+    for (i, rule) in pack.rules.iter().enumerate() {
+        if rule.yields != RuleYield::Share {
+            continue;
+        }
+        for h in hits(pack, Some(i), false, false, text).0 {
+            if let HitValue::Share(p) = h.value {
+                out.push(((h.start, h.end), sentence(text, h.start), p.value()));
+            }
+        }
+    }
+    out.sort_by_key(|s| s.0);
+    out.dedup_by_key(|s| s.0);
+    out
+}
+
+/// What identifies the pack's `share` rules, for the share reader's training cache.
+fn share_rules_key(pack: &Pack) -> String {
+    let mut key = String::new();
+    for rule in pack.rules.iter().filter(|r| r.yields == RuleYield::Share) {
+        key.push_str(&format!("{:?}\0", rule));
+    }
+    key
 }
 
 #[cfg(test)]

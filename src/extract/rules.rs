@@ -137,6 +137,9 @@ pub enum RuleYield {
     Phase(Phase),
     Restored,
     Affected,
+    /// A share mentioned, restored or affected as the learnt share reader reads the words
+    /// around it (`[learnt] share_margin`); never a statement by itself.
+    Share,
     Time,
 }
 
@@ -329,6 +332,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             "restored" => RuleYield::Restored,
             "affected" => RuleYield::Affected,
             "time" => RuleYield::Time,
+            "share" => RuleYield::Share,
             other => RuleYield::Phase(other.parse::<Phase>().map_err(|e| err(e.to_string()))?),
         };
         if raw.regex.is_empty() {
@@ -343,7 +347,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         for (re, names) in &regexes {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let ok = match yields {
-                RuleYield::Restored | RuleYield::Affected => {
+                RuleYield::Restored | RuleYield::Affected | RuleYield::Share => {
                     names.contains(&"pct")
                         || names.contains(&"frac")
                         || (names.contains(&"part") && names.contains(&"whole"))
