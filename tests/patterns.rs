@@ -705,3 +705,110 @@ fn a_learnt_fallback_whose_posts_are_missing_or_broken_fails_to_load_with_the_li
     let msg = test_patterns(dir.path()).unwrap_err().to_string();
     assert!(msg.contains("kernel"), "{msg}");
 }
+
+/// Labelled posts with shares: restored ("… answer again"), affected ("… are down"), neither
+/// ("… off").
+fn share_posts() -> String {
+    let mut out = learnt_posts();
+    for (i, verb) in ["answer again", "are back online", "respond normally"]
+        .iter()
+        .enumerate()
+    {
+        for n in [20, 40, 60, 80] {
+            let pct = n + i;
+            out += &format!(
+                "{{\"text\": \"About {pct} % of the sites {verb}.\", \"phases\": [], \"restored\": {pct}}}\n"
+            );
+        }
+    }
+    for (i, verb) in ["are down", "cannot connect", "are failing"]
+        .iter()
+        .enumerate()
+    {
+        for n in [20, 40, 60, 80] {
+            let pct = n + i;
+            out += &format!(
+                "{{\"text\": \"About {pct} % of the sites {verb}.\", \"phases\": [], \"affected\": {pct}}}\n"
+            );
+        }
+    }
+    for n in [10, 20, 30, 40, 50, 60] {
+        out += &format!("{{\"text\": \"Get {n} % off your first year.\", \"phases\": []}}\n");
+    }
+    out
+}
+
+const SHARE_RULES: &str = r#"
+lang = "en"
+[[rule]]
+id = "en.restored.back_online"
+yields = "restored"
+regex = ['(?P<pct>\d{1,3})\s?%\s+of\s+the\s+sites\s+are\s+back\s+online']
+examples = [{ text = "10 % of the sites are back online", expect = 10 }]
+
+[[rule]]
+id = "en.share.mention"
+yields = "share"
+regex = ['(?P<pct>\d{1,3})\s?%']
+examples = [{ text = "About 75 % of them", expect = 75 }]
+"#;
+
+fn shares(x: &Extractor, text: &str) -> Vec<String> {
+    let ctx = statustrail::extract::ExtractContext {
+        lang: Some("en".into()),
+        tz: chrono_tz::UTC,
+        reference: chrono::Utc::now(),
+    };
+    x.extract(text, &ctx)
+        .into_iter()
+        .filter_map(|s| {
+            let (kind, p) = match s.yields {
+                statustrail::model::Yield::Restored(p) => ("restored", p),
+                statustrail::model::Yield::Affected(p) => ("affected", p),
+                _ => return None,
+            };
+            Some(format!("{kind} {} {}", p.value(), s.rule_id))
+        })
+        .collect()
+}
+
+#[test]
+fn the_share_reader_reads_shares_no_rule_reads_and_only_when_asked() {
+    let dir = with_learnt(&share_posts(), "c = 1.0\nshare_margin = 0.0");
+    write(&dir.path().join("en"), "percentages.toml", SHARE_RULES);
+    let x = Extractor::from_dir(dir.path()).unwrap();
+    assert_eq!(
+        shares(&x, "Roughly 75 % of the sites answer again."),
+        ["restored 75 en.learnt.share"]
+    );
+    assert_eq!(
+        shares(&x, "Roughly 35 % of the sites are down."),
+        ["affected 35 en.learnt.share"]
+    );
+    assert!(shares(&x, "Get 15 % off this month.").is_empty());
+    // A kind the rules yielded is theirs: the reader adds only the kind they left unsaid, and
+    // never a share whose value a rule read.
+    assert_eq!(
+        shares(
+            &x,
+            "90 % of the sites are back online, 10 % of the sites are down."
+        ),
+        [
+            "restored 90 en.restored.back_online",
+            "affected 10 en.learnt.share"
+        ]
+    );
+    assert_eq!(
+        shares(&x, "90 % of the sites are back online, 5 % answer again."),
+        ["restored 90 en.restored.back_online"]
+    );
+    // Without `share_margin` the shares are the rules' alone.
+    let dir = with_learnt(&share_posts(), "c = 1.0");
+    write(&dir.path().join("en"), "percentages.toml", SHARE_RULES);
+    let x = Extractor::from_dir(dir.path()).unwrap();
+    assert!(shares(&x, "Roughly 75 % of the sites answer again.").is_empty());
+    assert_eq!(
+        shares(&x, "90 % of the sites are back online."),
+        ["restored 90 en.restored.back_online"]
+    );
+}
