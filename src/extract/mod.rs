@@ -415,12 +415,15 @@ impl Extractor {
         self.train_learnt();
     }
 
-    /// Trains each language's learnt fallback now (it is otherwise trained on the first post
-    /// that reaches it).
+    /// Trains each language's learnt fallback and share reader now (each is otherwise trained on
+    /// the first post that needs it).
     pub fn train_learnt(&self) {
         for pack in &self.packs {
             if let Some(l) = &pack.learnt {
                 l.model();
+                if l.share_margin().is_some() {
+                    l.share_model(|| share_rules_key(pack), |t| find_shares(pack, t));
+                }
             }
         }
     }
