@@ -710,26 +710,20 @@ fn a_learnt_fallback_whose_posts_are_missing_or_broken_fails_to_load_with_the_li
 /// ("… off").
 fn share_posts() -> String {
     let mut out = learnt_posts();
-    for (i, verb) in ["answer again", "are back online", "respond normally"]
-        .iter()
-        .enumerate()
-    {
-        for n in [20, 40, 60, 80] {
-            let pct = n + i;
-            out += &format!(
-                "{{\"text\": \"About {pct} % of the sites {verb}.\", \"phases\": [], \"restored\": {pct}}}\n"
-            );
-        }
-    }
-    for (i, verb) in ["are down", "cannot connect", "are failing"]
-        .iter()
-        .enumerate()
-    {
-        for n in [20, 40, 60, 80] {
-            let pct = n + i;
-            out += &format!(
-                "{{\"text\": \"About {pct} % of the sites {verb}.\", \"phases\": [], \"affected\": {pct}}}\n"
-            );
+    for (kind, verbs) in [
+        (
+            "restored",
+            ["answer again", "are back online", "respond normally"],
+        ),
+        ("affected", ["are down", "cannot connect", "are failing"]),
+    ] {
+        for (i, verb) in verbs.iter().enumerate() {
+            for n in [20, 40, 60, 80] {
+                let pct = n + i;
+                out += &format!(
+                    "{{\"text\": \"About {pct} % of the sites {verb}.\", \"phases\": [], \"{kind}\": {pct}}}\n"
+                );
+            }
         }
     }
     for n in [10, 20, 30, 40, 50, 60] {
