@@ -514,6 +514,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 let states: Vec<_> = learnt.texts().map(|t| state(t, lang)).collect();
                 println!("== {lang}: {}", learnt.path.display());
                 print!("{}", learnt.cross_validate(folds, &states));
+                if let Some(cv) = extractor.share_cross_validation(lang, folds) {
+                    print!("{cv}");
+                }
                 let posts: Vec<BlindPost<'_>> = blind_sets
                     .iter()
                     .filter(|(l, _, _)| *l == lang)

@@ -806,3 +806,29 @@ fn the_share_reader_reads_shares_no_rule_reads_and_only_when_asked() {
         ["restored 90 en.restored.back_online"]
     );
 }
+
+#[test]
+fn the_share_reader_is_cross_validated_share_by_share() {
+    let dir = with_learnt(&share_posts(), "c = 1.0\nshare_margin = 0.5");
+    write(&dir.path().join("en"), "percentages.toml", SHARE_RULES);
+    let x = Extractor::from_dir(dir.path()).unwrap();
+    let cv = x.share_cross_validation("en", 3).unwrap();
+    // 12 restored and 12 affected shares, 6 discounts.
+    assert_eq!(cv.shares, [6, 12, 12]);
+    assert_eq!(
+        cv.rows.len(),
+        statustrail::extract::learnt::SHARE_MARGINS.len()
+    );
+    for (_, restored, affected) in &cv.rows {
+        // Right + missed is every share of the kind, at every margin.
+        assert_eq!(restored[0] + restored[2], 12);
+        assert_eq!(affected[0] + affected[2], 12);
+    }
+    let table = cv.to_string();
+    assert!(table.contains("30 shares found"), "{table}");
+    // No share reader where no margin is set.
+    let dir = with_learnt(&share_posts(), "c = 1.0");
+    write(&dir.path().join("en"), "percentages.toml", SHARE_RULES);
+    let x = Extractor::from_dir(dir.path()).unwrap();
+    assert!(x.share_cross_validation("en", 3).is_none());
+}

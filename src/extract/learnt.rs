@@ -246,20 +246,11 @@ impl Learnt {
                 .entry(key)
                 .or_insert_with(|| {
                     let started = std::time::Instant::now();
-                    let mut shares = Vec::new();
-                    for ((text, _), (restored, affected)) in self.posts.iter().zip(&self.shares) {
-                        for (span, sentence, value) in find(text) {
-                            let is =
-                                |label: &Option<f64>| label.is_some_and(|l| same_pct(l, value));
-                            let kind = match (is(restored), is(affected)) {
-                                (true, true) => continue,
-                                (true, false) => shares::RESTORED,
-                                (false, true) => shares::AFFECTED,
-                                (false, false) => shares::NEITHER,
-                            };
-                            shares.push((shares::share_terms(text, span, sentence), kind));
-                        }
-                    }
+                    let shares: Vec<_> = self
+                        .labelled_shares(&find)
+                        .into_iter()
+                        .map(|(_, features, kind)| (features, kind))
+                        .collect();
                     let model = Arc::new(ShareModel::train(&shares, self.settings.share_c));
                     tracing::debug!(
                         shares = shares.len(),
@@ -271,6 +262,83 @@ impl Learnt {
                 })
                 .clone()
         })
+    }
+
+    /// Every share `find` finds in the labelled posts, with its post's index, its features and
+    /// its kind: restored when its value is the post's `restored` label, affected when it is the
+    /// `affected` label, neither otherwise (a share that is both is left out).
+    fn labelled_shares(
+        &self,
+        find: &impl Fn(&str) -> Vec<FoundShare>,
+    ) -> Vec<(usize, Vec<(u8, u64)>, usize)> {
+        let mut out = Vec::new();
+        for (i, ((text, _), (restored, affected))) in
+            self.posts.iter().zip(&self.shares).enumerate()
+        {
+            for (span, sentence, value) in find(text) {
+                let is = |label: &Option<f64>| label.is_some_and(|l| same_pct(l, value));
+                let kind = match (is(restored), is(affected)) {
+                    (true, true) => continue,
+                    (true, false) => shares::RESTORED,
+                    (false, true) => shares::AFFECTED,
+                    (false, false) => shares::NEITHER,
+                };
+                out.push((i, shares::share_terms(text, span, sentence), kind));
+            }
+        }
+        out
+    }
+
+    /// The share reader out of fold: trained on the shares of all posts but one fold's, read on
+    /// that fold's, and scored share by share at each of [`SHARE_MARGINS`].
+    pub(crate) fn cross_validate_shares(
+        &self,
+        folds: usize,
+        find: impl Fn(&str) -> Vec<FoundShare>,
+    ) -> ShareCrossValidation {
+        let folds = folds.clamp(2, self.posts.len());
+        let items = self.labelled_shares(&find);
+        let mut scores = vec![[0.0; 3]; items.len()];
+        for f in 0..folds {
+            let train: Vec<(Vec<(u8, u64)>, usize)> = items
+                .iter()
+                .filter(|(post, _, _)| post % folds != f)
+                .map(|(_, x, k)| (x.clone(), *k))
+                .collect();
+            let model = ShareModel::train(&train, self.settings.share_c);
+            for (i, (post, x, _)) in items.iter().enumerate() {
+                if post % folds == f {
+                    scores[i] = model.scores(x);
+                }
+            }
+        }
+        let mut shares = [0; 3];
+        for (_, _, k) in &items {
+            shares[*k] += 1;
+        }
+        let rows = SHARE_MARGINS
+            .iter()
+            .map(|&margin| {
+                let mut counts = [[0usize; 3]; 2];
+                for ((_, _, gold), s) in items.iter().zip(&scores) {
+                    let got = shares::kind_of(s, margin).map_or(shares::NEITHER, |k| k.0);
+                    for (c, kind) in counts.iter_mut().zip([shares::RESTORED, shares::AFFECTED]) {
+                        match (got == kind, *gold == kind) {
+                            (true, true) => c[0] += 1,
+                            (true, false) => c[1] += 1,
+                            (false, true) => c[2] += 1,
+                            (false, false) => {}
+                        }
+                    }
+                }
+                (margin, counts[0], counts[1])
+            })
+            .collect();
+        ShareCrossValidation {
+            folds,
+            shares,
+            rows,
+        }
     }
 
     /// The phase the fallback reads in `text`, if any: the model's best class, when its score
@@ -396,6 +464,55 @@ impl Learnt {
 }
 
 /// A share as the reports print it: "91.2 %".
+/// The margins the share reader's cross-validation reports.
+pub const SHARE_MARGINS: [f64; 6] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5];
+
+/// The share reader out of fold (`statustrail patterns learnt`), share by share.
+#[derive(Debug, Clone)]
+pub struct ShareCrossValidation {
+    pub folds: usize,
+    /// Shares found in the labelled posts: neither, restored, affected.
+    pub shares: [usize; 3],
+    /// Per margin: restored and affected, each as (right, wrongly read as it, missed).
+    pub rows: Vec<(f64, [usize; 3], [usize; 3])>,
+}
+
+impl std::fmt::Display for ShareCrossValidation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [neither, restored, affected] = self.shares;
+        writeln!(
+            f,
+            "share reader: {} shares found in the posts ({restored} restored, {affected} affected, \
+             {neither} neither), {}-fold cross-validation, share by share:",
+            neither + restored + affected,
+            self.folds
+        )?;
+        writeln!(
+            f,
+            "| share_margin | restored precision | restored recall | affected precision | affected recall |"
+        )?;
+        writeln!(f, "|---:|---:|---:|---:|---:|")?;
+        let ratio = |a: usize, b: usize| {
+            if a + b == 0 {
+                "–".to_string()
+            } else {
+                pct(a as f64 / (a + b) as f64)
+            }
+        };
+        for (margin, r, a) in &self.rows {
+            writeln!(
+                f,
+                "| {margin} | {} | {} | {} | {} |",
+                ratio(r[0], r[1]),
+                ratio(r[0], r[2]),
+                ratio(a[0], a[1]),
+                ratio(a[0], a[2])
+            )?;
+        }
+        Ok(())
+    }
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1} %", 100.0 * x)
 }

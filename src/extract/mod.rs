@@ -437,6 +437,18 @@ impl Extractor {
         self
     }
 
+    /// The share reader of `lang` out of fold (`patterns learnt`), when it reads shares.
+    pub fn share_cross_validation(
+        &self,
+        lang: &str,
+        folds: usize,
+    ) -> Option<learnt::ShareCrossValidation> {
+        let pack = self.packs.iter().find(|p| p.lang == lang)?;
+        let learnt = pack.learnt.as_ref()?;
+        learnt.share_margin()?;
+        Some(learnt.cross_validate_shares(folds, |t| find_shares(pack, t)))
+    }
+
     /// Each language's learnt fallback, for reports.
     pub fn learnt(&self) -> impl Iterator<Item = (&str, &learnt::Learnt)> {
         self.packs

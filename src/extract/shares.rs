@@ -172,14 +172,18 @@ impl ShareModel {
     /// The share's kind, when it is restored or affected and leads the next kind by `margin`;
     /// with its score.
     pub(crate) fn kind(&self, occ: &[(u8, u64)], margin: f64) -> Option<(usize, f64)> {
-        let s = self.scores(occ);
-        let best = (0..KINDS).max_by(|&a, &b| s[a].total_cmp(&s[b]))?;
-        let next = (0..KINDS)
-            .filter(|&k| k != best)
-            .map(|k| s[k])
-            .fold(f64::NEG_INFINITY, f64::max);
-        (best != NEITHER && s[best] - next > margin).then_some((best, s[best]))
+        kind_of(&self.scores(occ), margin)
     }
+}
+
+/// The kind that the scores `s` name by `margin`, if restored or affected, with its score.
+pub(crate) fn kind_of(s: &[f64; KINDS], margin: f64) -> Option<(usize, f64)> {
+    let best = (0..KINDS).max_by(|&a, &b| s[a].total_cmp(&s[b]))?;
+    let next = (0..KINDS)
+        .filter(|&k| k != best)
+        .map(|k| s[k])
+        .fold(f64::NEG_INFINITY, f64::max);
+    (best != NEITHER && s[best] - next > margin).then_some((best, s[best]))
 }
 
 #[cfg(test)]
