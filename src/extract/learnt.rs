@@ -127,6 +127,9 @@ pub struct Learnt {
 /// A share found in a post, for the share reader: its span, its sentence's span, its value.
 pub(crate) type FoundShare = ((usize, usize), (usize, usize), f64);
 
+/// A share of a labelled post: the post's index, the share's features, its kind.
+type LabelledShare = (usize, Vec<(u8, u64)>, usize);
+
 impl Learnt {
     /// Reads the labelled posts named by `settings` (in the file `named_by`): each line a JSON
     /// object with `text` and `phases` (the post's state is its most advanced phase) or `status`.
@@ -267,10 +270,7 @@ impl Learnt {
     /// Every share `find` finds in the labelled posts, with its post's index, its features and
     /// its kind: restored when its value is the post's `restored` label, affected when it is the
     /// `affected` label, neither otherwise (a share that is both is left out).
-    fn labelled_shares(
-        &self,
-        find: &impl Fn(&str) -> Vec<FoundShare>,
-    ) -> Vec<(usize, Vec<(u8, u64)>, usize)> {
+    fn labelled_shares(&self, find: &impl Fn(&str) -> Vec<FoundShare>) -> Vec<LabelledShare> {
         let mut out = Vec::new();
         for (i, ((text, _), (restored, affected))) in
             self.posts.iter().zip(&self.shares).enumerate()
