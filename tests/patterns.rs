@@ -809,7 +809,10 @@ fn the_share_reader_reads_shares_no_rule_reads_and_only_when_asked() {
 
 #[test]
 fn the_share_reader_is_cross_validated_share_by_share() {
-    let dir = with_learnt(&share_posts(), "c = 1.0\nshare_margin = 0.5");
+    // One labelled share written in words, which the share rule (digits and % only) cannot find.
+    let posts = share_posts()
+        + "{\"text\": \"Half of the sites answer again.\", \"phases\": [], \"restored\": 50}\n";
+    let dir = with_learnt(&posts, "c = 1.0\nshare_margin = 0.5");
     write(&dir.path().join("en"), "percentages.toml", SHARE_RULES);
     let x = Extractor::from_dir(dir.path()).unwrap();
     let cv = x.share_cross_validation("en", 3).unwrap();
@@ -826,6 +829,14 @@ fn the_share_reader_is_cross_validated_share_by_share() {
     }
     let table = cv.to_string();
     assert!(table.contains("30 shares found"), "{table}");
+    // The labels the share rules cannot find are told, for the rule writer.
+    assert_eq!(cv.unfound[0].len(), 1);
+    assert!(cv.unfound[1].is_empty());
+    assert!(
+        table.contains("1 restored labels that no share rule finds in their post")
+            && table.contains("50: Half of the sites answer again."),
+        "{table}"
+    );
     // No share reader where no margin is set.
     let dir = with_learnt(&share_posts(), "c = 1.0");
     write(&dir.path().join("en"), "percentages.toml", SHARE_RULES);

@@ -298,6 +298,22 @@ impl Learnt {
     ) -> ShareCrossValidation {
         let folds = folds.clamp(2, self.posts.len());
         let items = self.labelled_shares(&find);
+        // Labelled shares the share rules do not find: the reader never sees them.
+        let mut unfound: [Vec<(f64, String)>; 2] = Default::default();
+        for ((text, _), labels) in self.posts.iter().zip(&self.shares) {
+            let labels = [labels.0, labels.1];
+            if labels.iter().all(Option::is_none) {
+                continue;
+            }
+            let found = find(text);
+            for (kind, label) in labels.iter().enumerate() {
+                if let Some(l) = label {
+                    if !found.iter().any(|f| same_pct(*l, f.2)) {
+                        unfound[kind].push((*l, text.clone()));
+                    }
+                }
+            }
+        }
         let mut scores = vec![[0.0; 3]; items.len()];
         for f in 0..folds {
             let train: Vec<(Vec<(u8, u64)>, usize)> = items
@@ -338,6 +354,7 @@ impl Learnt {
             folds,
             shares,
             rows,
+            unfound,
         }
     }
 
@@ -475,6 +492,8 @@ pub struct ShareCrossValidation {
     pub shares: [usize; 3],
     /// Per margin: restored and affected, each as (right, wrongly read as it, missed).
     pub rows: Vec<(f64, [usize; 3], [usize; 3])>,
+    /// Restored and affected labels that no share rule finds in their post: (label, text).
+    pub unfound: [Vec<(f64, String)>; 2],
 }
 
 impl std::fmt::Display for ShareCrossValidation {
@@ -508,6 +527,20 @@ impl std::fmt::Display for ShareCrossValidation {
                 ratio(a[0], a[1]),
                 ratio(a[0], a[2])
             )?;
+        }
+        for (kind, unfound) in ["restored", "affected"].iter().zip(&self.unfound) {
+            if unfound.is_empty() {
+                continue;
+            }
+            writeln!(
+                f,
+                "{} {kind} labels that no share rule finds in their post, e.g.:",
+                unfound.len()
+            )?;
+            for (label, text) in unfound.iter().take(5) {
+                let short: String = text.chars().take(160).collect();
+                writeln!(f, "  {label}: {short}")?;
+            }
         }
         Ok(())
     }

@@ -846,6 +846,8 @@ fn share_word(s: &str) -> Option<f64> {
         ["tiers" | "third"] => 100.0 / 3.0,
         ["deux" | "two", "tiers" | "thirds"] => 200.0 / 3.0,
         ["trois" | "three", "quarts" | "quarters"] => 75.0,
+        ["cinquième" | "cinquieme" | "fifth"] => 20.0,
+        ["dixième" | "dixieme" | "tenth"] => 10.0,
         _ => return None,
     })
 }
