@@ -596,13 +596,18 @@ fn learnt_posts() -> String {
         .collect()
 }
 
-fn statements(x: &Extractor, text: &str) -> Vec<(String, String)> {
+/// What `x` reads in `text` as an English post.
+fn english(x: &Extractor, text: &str) -> Vec<statustrail::model::Statement> {
     let ctx = statustrail::extract::ExtractContext {
         lang: Some("en".into()),
         tz: chrono_tz::UTC,
         reference: chrono::Utc::now(),
     };
     x.extract(text, &ctx)
+}
+
+fn statements(x: &Extractor, text: &str) -> Vec<(String, String)> {
+    english(x, text)
         .into_iter()
         .filter_map(|s| Some((s.phase()?.as_str().to_string(), s.rule_id)))
         .collect()
@@ -748,12 +753,7 @@ examples = [{ text = "About 75 % of them", expect = 75 }]
 "#;
 
 fn shares(x: &Extractor, text: &str) -> Vec<String> {
-    let ctx = statustrail::extract::ExtractContext {
-        lang: Some("en".into()),
-        tz: chrono_tz::UTC,
-        reference: chrono::Utc::now(),
-    };
-    x.extract(text, &ctx)
+    english(x, text)
         .into_iter()
         .filter_map(|s| {
             let (kind, p) = match s.yields {

@@ -109,6 +109,22 @@ fn phase_of(class: usize) -> Option<Phase> {
     class.checked_sub(1).map(|i| Phase::ALL[i])
 }
 
+/// Models trained in this process, by what they were trained from (posts, settings, rules).
+type Trained<T> = OnceLock<Mutex<HashMap<[u8; 32], Arc<T>>>>;
+
+/// The model trained from what `key` identifies: `train`ed now unless this process has one. The
+/// lock is held while training, so that threads asking for the same model wait for one.
+fn trained_once<T>(cache: &Trained<T>, key: [u8; 32], train: impl FnOnce() -> T) -> Arc<T> {
+    let mut cache = cache
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry(key)
+        .or_insert_with(|| Arc::new(train()))
+        .clone()
+}
+
 /// One language's labelled posts and settings, and the model trained from them when first asked.
 #[derive(Debug)]
 pub struct Learnt {
@@ -202,25 +218,19 @@ impl Learnt {
     /// and settings.
     pub fn model(&self) -> &Model {
         self.model.get_or_init(|| {
-            static TRAINED: OnceLock<Mutex<HashMap<[u8; 32], Arc<Model>>>> = OnceLock::new();
-            let cache = TRAINED.get_or_init(Default::default);
-            // Held while training, so that threads asking for the same model wait for one.
-            let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache
-                .entry(self.key)
-                .or_insert_with(|| {
-                    let started = std::time::Instant::now();
-                    let model = Arc::new(Model::train(&self.posts, self.settings.c));
-                    tracing::debug!(
-                        posts = self.posts.len(),
-                        features = model.features(),
-                        ms = started.elapsed().as_millis() as u64,
-                        path = %self.path.display(),
-                        "learnt fallback trained"
-                    );
-                    model
-                })
-                .clone()
+            static TRAINED: Trained<Model> = OnceLock::new();
+            trained_once(&TRAINED, self.key, || {
+                let started = std::time::Instant::now();
+                let model = Model::train(&self.posts, self.settings.c);
+                tracing::debug!(
+                    posts = self.posts.len(),
+                    features = model.features(),
+                    ms = started.elapsed().as_millis() as u64,
+                    path = %self.path.display(),
+                    "learnt fallback trained"
+                );
+                model
+            })
         })
     }
 
@@ -238,32 +248,26 @@ impl Learnt {
         find: impl Fn(&str) -> Vec<FoundShare>,
     ) -> &ShareModel {
         self.share_model.get_or_init(|| {
-            static TRAINED: OnceLock<Mutex<HashMap<[u8; 32], Arc<ShareModel>>>> = OnceLock::new();
+            static TRAINED: Trained<ShareModel> = OnceLock::new();
             let mut h = sha2::Sha256::new();
             h.update(self.key);
             h.update(rules().as_bytes());
-            let key: [u8; 32] = h.finalize().into();
-            let cache = TRAINED.get_or_init(Default::default);
-            let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache
-                .entry(key)
-                .or_insert_with(|| {
-                    let started = std::time::Instant::now();
-                    let shares: Vec<_> = self
-                        .labelled_shares(&find)
-                        .into_iter()
-                        .map(|(_, features, kind)| (features, kind))
-                        .collect();
-                    let model = Arc::new(ShareModel::train(&shares, self.settings.share_c));
-                    tracing::debug!(
-                        shares = shares.len(),
-                        ms = started.elapsed().as_millis() as u64,
-                        path = %self.path.display(),
-                        "learnt share reader trained"
-                    );
-                    model
-                })
-                .clone()
+            trained_once(&TRAINED, h.finalize().into(), || {
+                let started = std::time::Instant::now();
+                let shares: Vec<_> = self
+                    .labelled_shares(&find)
+                    .into_iter()
+                    .map(|(_, features, kind)| (features, kind))
+                    .collect();
+                let model = ShareModel::train(&shares, self.settings.share_c);
+                tracing::debug!(
+                    shares = shares.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    path = %self.path.display(),
+                    "learnt share reader trained"
+                );
+                model
+            })
         })
     }
 

@@ -1160,8 +1160,7 @@ fn extract_with(
                     _ => out.retain(|s| s.phase().is_none()),
                 }
                 if let Some(p) = state.filter(|p| !phases.contains(p)) {
-                    let mentioned_at = (0..times.len()).find_map(|i| {
-                        let t = &times[i];
+                    let mentioned_at = times.iter().enumerate().find_map(|(i, t)| {
                         *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx))
                     });
                     out.push(Statement {

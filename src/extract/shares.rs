@@ -206,22 +206,18 @@ mod tests {
     #[test]
     fn a_share_is_read_from_the_words_on_each_side() {
         let mut shares = Vec::new();
-        for (i, verb) in ["answer again", "are back online", "respond normally"]
-            .iter()
-            .enumerate()
-        {
-            for n in 0..4 {
-                let t = format!("About {} % of the sites {verb} now.", 20 + 10 * n + i);
-                shares.push((features(&t, &format!("{} %", 20 + 10 * n + i)), RESTORED));
-            }
-        }
-        for (i, verb) in ["are down", "cannot connect", "are failing"]
-            .iter()
-            .enumerate()
-        {
-            for n in 0..4 {
-                let t = format!("About {} % of the sites {verb} now.", 20 + 10 * n + i);
-                shares.push((features(&t, &format!("{} %", 20 + 10 * n + i)), AFFECTED));
+        for (kind, verbs) in [
+            (
+                RESTORED,
+                ["answer again", "are back online", "respond normally"],
+            ),
+            (AFFECTED, ["are down", "cannot connect", "are failing"]),
+        ] {
+            for (i, verb) in verbs.iter().enumerate() {
+                for n in 0..4 {
+                    let t = format!("About {} % of the sites {verb} now.", 20 + 10 * n + i);
+                    shares.push((features(&t, &format!("{} %", 20 + 10 * n + i)), kind));
+                }
             }
         }
         for n in 0..6 {
