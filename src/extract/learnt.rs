@@ -987,7 +987,7 @@ impl Model {
             }
             for e in &mut x {
                 let n = std::mem::take(&mut counts[e.0 as usize]);
-                e.1 = (1.0 + f32::from(n).ln()) * self.idf[e.0 as usize];
+                e.1 = sublinear(n) * self.idf[e.0 as usize];
             }
         });
         normalise(&mut x, &self.block);
@@ -996,14 +996,36 @@ impl Model {
 
     /// Each class's score for `text`.
     fn scores(&self, text: &str) -> [f64; CLASSES] {
-        let mut s = [0.0; CLASSES];
-        for (f, v) in self.vector(text) {
-            let row = &self.weights[f as usize * CLASSES..(f as usize + 1) * CLASSES];
-            for (k, w) in row.iter().enumerate() {
-                s[k] += f64::from(*w) * f64::from(v);
-            }
+        dot(&self.weights, &self.vector(text))
+    }
+}
+
+/// Each class's score for the sparse vector `x`, with `weights[f * K + k]` feature `f`'s weight
+/// for class `k`: a row of `K` weights per feature, summed in the vector's order (in `f64`).
+pub(super) fn dot<const K: usize>(weights: &[f32], x: &[(u32, f32)]) -> [f64; K] {
+    let mut s = [0.0; K];
+    for &(f, v) in x {
+        let start = f as usize * K;
+        let row: &[f32; K] = weights[start..start + K]
+            .try_into()
+            .expect("a row of K weights");
+        let v = f64::from(v);
+        for k in 0..K {
+            s[k] += f64::from(row[k]) * v;
         }
-        s
+    }
+    s
+}
+
+/// A count's sublinear term frequency, `1 + ln(n)`: looked up for the small counts posts hold
+/// (the same values as computed).
+pub(super) fn sublinear(n: u16) -> f32 {
+    const SMALL: usize = 32;
+    static TABLE: std::sync::LazyLock<[f32; SMALL]> =
+        std::sync::LazyLock::new(|| std::array::from_fn(|n| 1.0 + (n as f32).ln()));
+    match TABLE.get(usize::from(n)) {
+        Some(&v) => v,
+        None => 1.0 + f32::from(n).ln(),
     }
 }
 
@@ -1043,17 +1065,17 @@ pub(super) fn vocabulary(
 /// Scales each block of the sparse vector `x` to unit length and appends the bias feature (1),
 /// whose index is the vocabulary's size.
 pub(super) fn normalise(x: &mut Vec<(u32, f32)>, block: &[u8]) {
-    for b in [WORD, CHAR] {
-        let norm = x
-            .iter()
-            .filter(|e| block[e.0 as usize] == b)
-            .map(|e| e.1 * e.1)
-            .sum::<f32>()
-            .sqrt();
+    // Both blocks' norms in one pass (each summed in the vector's order, as two passes would),
+    // then each entry divided by its block's.
+    let mut sums = [0.0f32; 2];
+    for e in x.iter() {
+        sums[usize::from(block[e.0 as usize] == CHAR)] += e.1 * e.1;
+    }
+    let norms = sums.map(f32::sqrt);
+    for e in x.iter_mut() {
+        let norm = norms[usize::from(block[e.0 as usize] == CHAR)];
         if norm > 0.0 {
-            for e in x.iter_mut().filter(|e| block[e.0 as usize] == b) {
-                e.1 /= norm;
-            }
+            e.1 /= norm;
         }
     }
     x.push((block.len() as u32, 1.0));

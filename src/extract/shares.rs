@@ -17,7 +17,9 @@
 //! again. It yields at most one share of each kind per post (the best scored), and only when its
 //! kind leads the next by `share_margin` (docs/extraction.md §1, "The learnt share reader").
 
-use super::learnt::{char_terms, fit, fnv, is_word, normalise, vocabulary, GramScratch};
+use super::learnt::{
+    char_terms, dot, fit, fnv, is_word, normalise, sublinear, vocabulary, GramScratch,
+};
 use super::learnt::{CHAR, FNV_START, WORD};
 
 /// What a share is: neither (index 0), restored or affected.
@@ -151,7 +153,7 @@ impl ShareModel {
             }
         }
         for (e, n) in x.iter_mut().zip(&counts) {
-            e.1 = (1.0 + f32::from(*n).ln()) * self.idf[e.0 as usize];
+            e.1 = sublinear(*n) * self.idf[e.0 as usize];
         }
         normalise(&mut x, &self.block);
         x
@@ -159,14 +161,7 @@ impl ShareModel {
 
     /// Each kind's score for a share with features `occ`.
     pub(crate) fn scores(&self, occ: &[(u8, u64)]) -> [f64; KINDS] {
-        let mut s = [0.0; KINDS];
-        for (f, v) in self.vector(occ) {
-            let row = &self.weights[f as usize * KINDS..(f as usize + 1) * KINDS];
-            for (k, w) in row.iter().enumerate() {
-                s[k] += f64::from(*w) * f64::from(v);
-            }
-        }
-        s
+        dot(&self.weights, &self.vector(occ))
     }
 
     /// The share's kind, when it is restored or affected and leads the next kind by `margin`;
