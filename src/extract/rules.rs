@@ -315,7 +315,8 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         };
         let pattern = expand(pattern, &file.define).map_err(err)?;
         build(&pattern).map_err(err)?;
-        guards.insert(name.clone(), pattern);
+        let part = std::sync::Arc::new(GuardPart::new(&pattern));
+        guards.insert(name.clone(), (pattern, part));
     }
     // Rules naming the same guards share one compiled alternation of them.
     let mut combined: BTreeMap<Vec<String>, Guard> = BTreeMap::new();
@@ -370,14 +371,16 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
                 return Ok(Some(re.clone()));
             }
             let mut alternation = Vec::new();
+            let mut parts = Vec::new();
             for g in names {
-                let Some(pattern) = guards.get(g) else {
+                let Some((pattern, part)) = guards.get(g) else {
                     return Err(err(format!("unknown guard {g:?}")));
                 };
                 // A group scopes the guard's own inline flags (`(?m)`) to the guard.
                 alternation.push(format!("(?:{pattern})"));
+                parts.push(part.clone());
             }
-            let re = Guard::new(&alternation.join("|")).map_err(&err)?;
+            let re = Guard::of_parts(&alternation.join("|"), parts).map_err(&err)?;
             combined.insert(names.to_vec(), re.clone());
             Ok(Some(re))
         };
@@ -825,43 +828,64 @@ impl std::fmt::Debug for RuleRegex {
     }
 }
 
-/// A rule's guards as one regex, read after a wider byte pattern: most clauses hold no guard, and
-/// the wider pattern (the guard without word boundaries, over ASCII-lowercased bytes, as the
-/// prefilter reads rules) says so with a lazy DFA, where the guard's Unicode word boundaries
-/// make the regex crate read text outside ASCII with a slower engine. Clones share both.
+/// A rule's guards as one regex, read after a wider byte pattern per named guard: most clauses
+/// hold no guard, and each named guard's wider pattern (the guard without word boundaries, over
+/// ASCII-lowercased bytes, as the prefilter reads rules) says so, after a literal scan, with a
+/// lazy DFA, where the guard's Unicode word boundaries make the regex crate read text outside
+/// ASCII with a slower engine. Clones share all of it.
 #[derive(Clone)]
 pub struct Guard {
     exact: Regex,
-    wider: Option<std::sync::Arc<regex_automata::meta::Regex>>,
+    /// The named guards the regex is the alternation of, each compiled once per file and shared
+    /// by every rule naming it (so are the states its lazy DFA builds).
+    parts: Vec<std::sync::Arc<GuardPart>>,
+}
+
+/// One named guard as the wider pattern reads it.
+#[derive(Debug)]
+struct GuardPart {
+    /// `None` when the superset could not be built: the guard's own regex is then always read.
+    wider: Option<regex_automata::meta::Regex>,
     /// The literals of the wider pattern's cover (every match holds one), found by one
-    /// Aho-Corasick scan: text without any of them holds no match, and is not read by a lazy
+    /// Aho-Corasick scan: text without any of them holds no match, and is not read by the lazy
     /// DFA, which would build states for text it has never read (docs/perf.md, Session 21).
-    cover: Option<std::sync::Arc<aho_corasick::AhoCorasick>>,
+    cover: Option<aho_corasick::AhoCorasick>,
+}
+
+impl GuardPart {
+    fn new(pattern: &str) -> GuardPart {
+        let superset = super::prefilter::superset(&widen_quotes(pattern)).ok();
+        let wider = superset.as_ref().and_then(|hir| {
+            regex_automata::meta::Builder::new()
+                .configure(regex_automata::meta::Config::new().utf8_empty(false))
+                .build_from_hir(hir)
+                .ok()
+        });
+        let cover = superset
+            .as_ref()
+            .and_then(super::prefilter::cover)
+            .and_then(|literals| aho_corasick::AhoCorasick::new(literals).ok());
+        GuardPart { wider, cover }
+    }
+
+    /// May the part match the ASCII-lowercased text `lower`? `None`: it cannot tell.
+    fn may_match(&self, lower: &[u8]) -> Option<bool> {
+        let wider = self.wider.as_ref()?;
+        Some(self.cover.as_ref().is_none_or(|c| c.is_match(lower)) && wider.is_match(lower))
+    }
 }
 
 impl Guard {
+    #[cfg(test)]
     fn new(pattern: &str) -> Result<Guard, String> {
-        let exact = build(pattern)?;
-        let superset = super::prefilter::superset(&widen_quotes(pattern)).ok();
-        let wider = superset
-            .as_ref()
-            .and_then(|hir| {
-                regex_automata::meta::Builder::new()
-                    .configure(regex_automata::meta::Config::new().utf8_empty(false))
-                    .build_from_hir(hir)
-                    .ok()
-            })
-            .map(std::sync::Arc::new);
-        let cover = wider
-            .is_some()
-            .then(|| superset.as_ref().and_then(super::prefilter::cover))
-            .flatten()
-            .and_then(|literals| aho_corasick::AhoCorasick::new(literals).ok())
-            .map(std::sync::Arc::new);
+        Guard::of_parts(pattern, vec![std::sync::Arc::new(GuardPart::new(pattern))])
+    }
+
+    /// The guard whose regex is `pattern`, the alternation of `parts`.
+    fn of_parts(pattern: &str, parts: Vec<std::sync::Arc<GuardPart>>) -> Result<Guard, String> {
         Ok(Guard {
-            exact,
-            wider,
-            cover,
+            exact: build(pattern)?,
+            parts,
         })
     }
 
@@ -870,19 +894,24 @@ impl Guard {
         thread_local! {
             static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        if let Some(wider) = &self.wider {
-            if !super::prefilter::folds_outside_ascii(text.as_bytes()) {
-                let maybe = LOWER.with(|l| {
-                    let mut l = l.borrow_mut();
-                    l.clear();
-                    l.extend_from_slice(text.as_bytes());
-                    l.make_ascii_lowercase();
-                    self.cover.as_ref().is_none_or(|c| c.is_match(l.as_slice()))
-                        && wider.is_match(l.as_slice())
-                });
-                if !maybe {
-                    return false;
+        if !super::prefilter::folds_outside_ascii(text.as_bytes()) {
+            let maybe = LOWER.with(|l| {
+                let mut l = l.borrow_mut();
+                l.clear();
+                l.extend_from_slice(text.as_bytes());
+                l.make_ascii_lowercase();
+                let mut told = true;
+                for part in &self.parts {
+                    match part.may_match(l.as_slice()) {
+                        Some(true) => return true,
+                        Some(false) => {}
+                        None => told = false,
+                    }
                 }
+                !told
+            });
+            if !maybe {
+                return false;
             }
         }
         self.exact.is_match(text)
@@ -935,8 +964,8 @@ mod tests {
     #[test]
     fn a_guard_reads_as_its_regex_whatever_the_wider_pattern_lets_through() {
         let g = Guard::new(r"\b(?:pas|plus)\s+encore\b|\bpanne\b").unwrap();
-        assert!(g.wider.is_some());
-        assert!(g.cover.is_some());
+        assert!(g.parts[0].wider.is_some());
+        assert!(g.parts[0].cover.is_some());
         // No literal of the cover: no match, without reading the wider pattern.
         assert!(!g.is_match("Le service est rétabli"));
         assert!(g.is_match("Le service n'est PAS encore rétabli"));
@@ -947,6 +976,19 @@ mod tests {
         // `'` also reads the typographic apostrophe.
         let q = Guard::new(r"\bn'est\b").unwrap();
         assert!(q.is_match("ce n’est rien"));
+        // A guard naming several guards reads as their alternation, each read on its own first.
+        let parts = [r"\bpas\s+encore\b", r"\bprévu\w*\b"];
+        let both = Guard::of_parts(
+            &parts.map(|p| format!("(?:{p})")).join("|"),
+            parts
+                .map(|p| std::sync::Arc::new(GuardPart::new(p)))
+                .to_vec(),
+        )
+        .unwrap();
+        assert!(both.is_match("retour PRÉVU vers 14h"));
+        assert!(both.is_match("pas encore"));
+        assert!(!both.is_match("imprévu"));
+        assert!(!both.is_match("tout est rétabli"));
         // A text holding a character folding onto ASCII is read by the guard's regex alone.
         assert!(Guard::new(r"\bpas\b").unwrap().is_match("paſ"));
     }
