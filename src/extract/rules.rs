@@ -314,8 +314,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             message,
         };
         let pattern = expand(pattern, &file.define).map_err(err)?;
-        build(&pattern).map_err(err)?;
-        let part = std::sync::Arc::new(GuardPart::new(&pattern));
+        let part = std::sync::Arc::new(GuardPart::new(&pattern).map_err(err)?);
         guards.insert(name.clone(), (pattern, part));
     }
     // Rules naming the same guards share one compiled alternation of them.
@@ -828,22 +827,24 @@ impl std::fmt::Debug for RuleRegex {
     }
 }
 
-/// A rule's guards as one regex, read after a wider byte pattern per named guard: most clauses
-/// hold no guard, and each named guard's wider pattern (the guard without word boundaries, over
-/// ASCII-lowercased bytes, as the prefilter reads rules) says so, after a literal scan, with a
-/// lazy DFA, where the guard's Unicode word boundaries make the regex crate read text outside
-/// ASCII with a slower engine. Clones share all of it.
+/// A rule's guards: the named guards it lists, any of which cancels a match. Each is read on its
+/// own, first by a wider byte pattern: most clauses hold no guard, and the wider pattern (the
+/// guard without word boundaries, over ASCII-lowercased bytes, as the prefilter reads rules) says
+/// so, after a literal scan, with a lazy DFA, where the guard's Unicode word boundaries make the
+/// regex crate read text outside ASCII with a slower engine. Clones share all of it.
 #[derive(Clone)]
 pub struct Guard {
-    exact: Regex,
-    /// The named guards the regex is the alternation of, each compiled once per file and shared
-    /// by every rule naming it (so are the states its lazy DFA builds).
+    /// The alternation of the named guards, as the rule reads (and prints) them.
+    pattern: String,
+    /// The named guards, each compiled once per file and shared by every rule naming it (so are
+    /// the states their lazy DFAs build).
     parts: Vec<std::sync::Arc<GuardPart>>,
 }
 
-/// One named guard as the wider pattern reads it.
+/// One named guard: its regex, and the wider pattern read before it.
 #[derive(Debug)]
 struct GuardPart {
+    exact: Regex,
     /// `None` when the superset could not be built: the guard's own regex is then always read.
     wider: Option<regex_automata::meta::Regex>,
     /// The literals of the wider pattern's cover (every match holds one), found by one
@@ -853,7 +854,8 @@ struct GuardPart {
 }
 
 impl GuardPart {
-    fn new(pattern: &str) -> GuardPart {
+    fn new(pattern: &str) -> Result<GuardPart, String> {
+        let exact = build(pattern)?;
         let superset = super::prefilter::superset(&widen_quotes(pattern)).ok();
         let wider = superset.as_ref().and_then(|hir| {
             regex_automata::meta::Builder::new()
@@ -865,67 +867,68 @@ impl GuardPart {
             .as_ref()
             .and_then(super::prefilter::cover)
             .and_then(|literals| aho_corasick::AhoCorasick::new(literals).ok());
-        GuardPart { wider, cover }
+        Ok(GuardPart {
+            exact,
+            wider,
+            cover,
+        })
     }
 
-    /// May the part match the ASCII-lowercased text `lower`? `None`: it cannot tell.
-    fn may_match(&self, lower: &[u8]) -> Option<bool> {
-        let wider = self.wider.as_ref()?;
-        Some(self.cover.as_ref().is_none_or(|c| c.is_match(lower)) && wider.is_match(lower))
+    /// Does the guard occur in `text`, whose ASCII-lowercased bytes are `lower` (`None` when the
+    /// text holds a character outside ASCII folding onto an ASCII letter, which the wider
+    /// pattern leaves out)?
+    fn is_match(&self, text: &str, lower: Option<&[u8]>) -> bool {
+        if let (Some(lower), Some(wider)) = (lower, &self.wider) {
+            if self.cover.as_ref().is_some_and(|c| !c.is_match(lower)) || !wider.is_match(lower) {
+                return false;
+            }
+        }
+        self.exact.is_match(text)
     }
 }
 
 impl Guard {
     #[cfg(test)]
     fn new(pattern: &str) -> Result<Guard, String> {
-        Guard::of_parts(pattern, vec![std::sync::Arc::new(GuardPart::new(pattern))])
+        Guard::of_parts(pattern, vec![std::sync::Arc::new(GuardPart::new(pattern)?)])
     }
 
     /// The guard whose regex is `pattern`, the alternation of `parts`.
     fn of_parts(pattern: &str, parts: Vec<std::sync::Arc<GuardPart>>) -> Result<Guard, String> {
         Ok(Guard {
-            exact: build(pattern)?,
+            pattern: widen_quotes(pattern),
             parts,
         })
     }
 
-    /// Does the guard occur in `text`?
+    /// Does the guard occur in `text`: does one of its named guards?
     pub fn is_match(&self, text: &str) -> bool {
         thread_local! {
             static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        if !super::prefilter::folds_outside_ascii(text.as_bytes()) {
-            let maybe = LOWER.with(|l| {
-                let mut l = l.borrow_mut();
-                l.clear();
-                l.extend_from_slice(text.as_bytes());
-                l.make_ascii_lowercase();
-                let mut told = true;
-                for part in &self.parts {
-                    match part.may_match(l.as_slice()) {
-                        Some(true) => return true,
-                        Some(false) => {}
-                        None => told = false,
-                    }
-                }
-                !told
-            });
-            if !maybe {
-                return false;
-            }
+        if super::prefilter::folds_outside_ascii(text.as_bytes()) {
+            return self.parts.iter().any(|p| p.is_match(text, None));
         }
-        self.exact.is_match(text)
+        LOWER.with(|l| {
+            let mut l = l.borrow_mut();
+            l.clear();
+            l.extend_from_slice(text.as_bytes());
+            l.make_ascii_lowercase();
+            self.parts
+                .iter()
+                .any(|p| p.is_match(text, Some(l.as_slice())))
+        })
     }
 
     /// The guard's regex.
     pub fn as_str(&self) -> &str {
-        self.exact.as_str()
+        &self.pattern
     }
 }
 
 impl std::fmt::Debug for Guard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Guard").field(&self.exact.as_str()).finish()
+        f.debug_tuple("Guard").field(&self.pattern).finish()
     }
 }
 
@@ -981,7 +984,7 @@ mod tests {
         let both = Guard::of_parts(
             &parts.map(|p| format!("(?:{p})")).join("|"),
             parts
-                .map(|p| std::sync::Arc::new(GuardPart::new(p)))
+                .map(|p| std::sync::Arc::new(GuardPart::new(p).unwrap()))
                 .to_vec(),
         )
         .unwrap();
