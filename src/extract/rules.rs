@@ -303,8 +303,8 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             message: e,
         })?;
     }
-    // Each guard is compiled alone first, so that a broken one is reported by its own name and
-    // line; rules then use the alternation of the guards they name (below).
+    // Each guard is compiled once, alone, so that a broken one is reported by its own name and
+    // line; every rule naming it shares it (below).
     let mut guards = BTreeMap::new();
     for (name, pattern) in &file.guards {
         let err = |message: String| RulesError::Rule {
@@ -317,7 +317,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         let part = std::sync::Arc::new(GuardPart::new(&pattern).map_err(err)?);
         guards.insert(name.clone(), (pattern, part));
     }
-    // Rules naming the same guards share one compiled alternation of them.
+    // Rules naming the same guards share one `Guard` of them.
     let mut combined: BTreeMap<Vec<String>, Guard> = BTreeMap::new();
     let mut rules = Vec::new();
     for raw in file.rules {
