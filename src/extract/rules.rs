@@ -379,7 +379,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
                 alternation.push(format!("(?:{pattern})"));
                 parts.push(part.clone());
             }
-            let re = Guard::of_parts(&alternation.join("|"), parts).map_err(&err)?;
+            let re = Guard::of_parts(&alternation.join("|"), parts);
             combined.insert(names.to_vec(), re.clone());
             Ok(Some(re))
         };
@@ -890,15 +890,18 @@ impl GuardPart {
 impl Guard {
     #[cfg(test)]
     fn new(pattern: &str) -> Result<Guard, String> {
-        Guard::of_parts(pattern, vec![std::sync::Arc::new(GuardPart::new(pattern)?)])
+        Ok(Guard::of_parts(
+            pattern,
+            vec![std::sync::Arc::new(GuardPart::new(pattern)?)],
+        ))
     }
 
     /// The guard whose regex is `pattern`, the alternation of `parts`.
-    fn of_parts(pattern: &str, parts: Vec<std::sync::Arc<GuardPart>>) -> Result<Guard, String> {
-        Ok(Guard {
+    fn of_parts(pattern: &str, parts: Vec<std::sync::Arc<GuardPart>>) -> Guard {
+        Guard {
             pattern: widen_quotes(pattern),
             parts,
-        })
+        }
     }
 
     /// Does the guard occur in `text`: does one of its named guards?
@@ -986,8 +989,7 @@ mod tests {
             parts
                 .map(|p| std::sync::Arc::new(GuardPart::new(p).unwrap()))
                 .to_vec(),
-        )
-        .unwrap();
+        );
         assert!(both.is_match("retour PRÉVU vers 14h"));
         assert!(both.is_match("pas encore"));
         assert!(!both.is_match("imprévu"));
