@@ -484,7 +484,6 @@ impl Learnt {
     }
 }
 
-/// A share as the reports print it: "91.2 %".
 /// The margins the share reader's cross-validation reports.
 pub const SHARE_MARGINS: [f64; 6] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5];
 
@@ -550,6 +549,7 @@ impl std::fmt::Display for ShareCrossValidation {
     }
 }
 
+/// A share as the reports print it: "91.2 %".
 fn pct(x: f64) -> String {
     format!("{:.1} %", 100.0 * x)
 }
