@@ -26,8 +26,8 @@ mod shares;
 mod time;
 
 pub use check::{test_patterns, PatternReport};
-use prefilter::Prefilter;
 pub use prefilter::PrefilterHealth;
+use prefilter::{Form, Prefilter};
 
 pub use rules::RulesError;
 use rules::{next_search, Rule, RuleRegex, RuleYield};
@@ -100,16 +100,18 @@ type ScratchPool = Pool<
 >;
 
 impl Pack {
-    fn new(lang: &str, rules: Vec<Rule>) -> Result<Pack, RulesError> {
+    /// The pack of `rules`, with what its prefilter reads of each rule's regexes
+    /// (`forms[rule][regex]`, see [`rules::CompiledFile`]).
+    fn new(lang: &str, rules: Vec<Rule>, forms: &[&[Form]]) -> Result<Pack, RulesError> {
         let mut owners = Vec::new();
-        let mut patterns = Vec::new();
+        let mut flat = Vec::new();
         for (ri, r) in rules.iter().enumerate() {
-            for (xi, re) in r.regexes.iter().enumerate() {
+            for xi in 0..r.regexes.len() {
                 owners.push((ri, xi));
-                patterns.push(re.as_str());
+                flat.push(&forms[ri][xi]);
             }
         }
-        let prefilter = Prefilter::new(&patterns)?;
+        let prefilter = Prefilter::of_forms(&flat)?;
         let (marks, caches) = (prefilter.marks(), prefilter.caches());
         let scratch: ScratchPool = Pool::new(Box::new(move || Scratch {
             lower: Vec::new(),
@@ -296,6 +298,7 @@ impl Extractor {
 
     fn from_files(files: Vec<(std::path::PathBuf, String)>) -> Result<Self, RulesError> {
         let mut all = Vec::new();
+        let mut all_forms: Vec<Vec<Form>> = Vec::new();
         let mut stopwords: Vec<(String, std::collections::HashSet<String>)> = Vec::new();
         let (files, posts): (Vec<_>, Vec<_>) = files
             .into_iter()
@@ -341,6 +344,7 @@ impl Extractor {
                 }
             }
             all.extend(file.rules);
+            all_forms.extend(file.prefilter_forms);
         }
         let mut ids = std::collections::HashMap::new();
         for r in &all {
@@ -360,15 +364,29 @@ impl Extractor {
             .collect();
         langs.sort();
         langs.dedup();
-        let mut packs = Vec::new();
-        for lang in langs {
-            let rules: Vec<Rule> = all
+        // Each language's prefilter is built from its rules' patterns alone: side by side.
+        let built: Vec<Result<Pack, RulesError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = langs
                 .iter()
-                .filter(|r| r.lang == lang || r.lang == "any")
-                .cloned()
+                .map(|lang| {
+                    let (rules, forms): (Vec<Rule>, Vec<&[Form]>) = all
+                        .iter()
+                        .zip(&all_forms)
+                        .filter(|(r, _)| r.lang == *lang || r.lang == "any")
+                        .map(|(r, f)| (r.clone(), f.as_slice()))
+                        .unzip();
+                    s.spawn(move || Pack::new(lang, rules, &forms))
+                })
                 .collect();
-            let mut pack = Pack::new(&lang, rules)?;
-            if let Some(i) = learnt.iter().position(|(l, _)| *l == lang) {
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let mut packs = Vec::new();
+        for pack in built {
+            let mut pack = pack?;
+            if let Some(i) = learnt.iter().position(|(l, _)| *l == pack.lang) {
                 pack.learnt = Some(std::sync::Arc::new(learnt.swap_remove(i).1));
             }
             packs.push(pack);

@@ -208,9 +208,59 @@ impl std::fmt::Display for PrefilterHealth {
     }
 }
 
+/// What the prefilter reads of one pattern, found once when the pattern is parsed (in the
+/// thread compiling its file): its superset, as the text of a byte regex, and the literals the
+/// superset starts or ends with, or that each of its alternatives contains.
+#[derive(Debug, Clone)]
+pub(crate) struct Form {
+    superset: String,
+    /// The literals every match starts with, when they are rare enough to anchor it on.
+    starts: Option<Vec<Vec<u8>>>,
+    /// Otherwise, the literals every match ends with, when rare enough.
+    ends: Option<Vec<Vec<u8>>>,
+    /// Per alternative of the pattern, the covers it needs (each a set of literals one of
+    /// which every match of the alternative contains); `None`: the pattern is read on every post.
+    alternatives: Option<Vec<Vec<Vec<Vec<u8>>>>>,
+}
+
+impl Form {
+    /// The form of a pattern as parsed (case-insensitively, as the rule regexes are).
+    pub(crate) fn of(hir: &Hir) -> Form {
+        Form::of_superset(&ascii_superset(hir))
+    }
+
+    fn of_superset(hir: &Hir) -> Form {
+        let starts = starts(hir).filter(|l| score(l) <= START_USEFUL);
+        let ends = if starts.is_none() {
+            ends(hir).filter(|l| score(l) <= START_USEFUL)
+        } else {
+            None
+        };
+        Form {
+            superset: hir.to_string(),
+            starts,
+            ends,
+            alternatives: alternatives(hir)
+                .iter()
+                .map(required)
+                .collect::<Option<Vec<_>>>(),
+        }
+    }
+}
+
 impl Prefilter {
     /// The prefilter of `patterns` (the rules' regexes, as written).
+    #[cfg(test)]
     pub(crate) fn new(patterns: &[&str]) -> Result<Prefilter, RulesError> {
+        let forms = patterns
+            .iter()
+            .map(|p| superset(p).map(|h| Form::of_superset(&h)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Prefilter::of_forms(&forms.iter().collect::<Vec<_>>())
+    }
+
+    /// The prefilter of the rules' regexes, given as their [`Form`]s.
+    pub(crate) fn of_forms(forms: &[&Form]) -> Result<Prefilter, RulesError> {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
         let mut by_literal: Vec<Vec<(u32, u8)>> = Vec::new();
@@ -219,49 +269,46 @@ impl Prefilter {
         let mut supersets = Vec::new();
         let mut starting: Vec<Vec<u32>> = Vec::new();
         let mut ending: Vec<Vec<u32>> = Vec::new();
-        let mut anchored = vec![false; patterns.len()];
-        let mut end_anchored = vec![false; patterns.len()];
+        let mut anchored = vec![false; forms.len()];
+        let mut end_anchored = vec![false; forms.len()];
         // The index of a literal, added to the automaton's if new.
-        let mut literal = |lit: Vec<u8>,
+        let mut literal = |lit: &[u8],
                            by_literal: &mut Vec<Vec<(u32, u8)>>,
                            starting: &mut Vec<Vec<u32>>,
                            ending: &mut Vec<Vec<u32>>| {
-            *index.entry(lit.clone()).or_insert_with(|| {
-                literals.push(lit);
-                by_literal.push(Vec::new());
-                starting.push(Vec::new());
-                ending.push(Vec::new());
-                literals.len() - 1
-            })
+            if let Some(&li) = index.get(lit) {
+                return li;
+            }
+            literals.push(lit.to_vec());
+            by_literal.push(Vec::new());
+            starting.push(Vec::new());
+            ending.push(Vec::new());
+            index.insert(lit.to_vec(), literals.len() - 1);
+            literals.len() - 1
         };
-        for (pi, pattern) in patterns.iter().enumerate() {
-            let hir = superset(pattern)?;
-            supersets.push(hir.to_string());
-            if let Some(lits) = starts(&hir).filter(|l| score(l) <= START_USEFUL) {
+        for (pi, form) in forms.iter().enumerate() {
+            supersets.push(form.superset.clone());
+            if let Some(lits) = &form.starts {
                 anchored[pi] = true;
                 for lit in lits {
                     let li = literal(lit, &mut by_literal, &mut starting, &mut ending);
                     starting[li].push(pi as u32);
                 }
-            } else if let Some(lits) = ends(&hir).filter(|l| score(l) <= START_USEFUL) {
+            } else if let Some(lits) = &form.ends {
                 end_anchored[pi] = true;
                 for lit in lits {
                     let li = literal(lit, &mut by_literal, &mut starting, &mut ending);
                     ending[li].push(pi as u32);
                 }
             }
-            let Some(alternatives) = alternatives(&hir)
-                .iter()
-                .map(required)
-                .collect::<Option<Vec<_>>>()
-            else {
+            let Some(alternatives) = &form.alternatives else {
                 always.push(pi);
                 continue;
             };
             for covers in alternatives {
                 let b = branches.len() as u32;
                 branches.push((pi as u32, (1u8 << covers.len()) - 1));
-                for (ci, lits) in covers.into_iter().enumerate() {
+                for (ci, lits) in covers.iter().enumerate() {
                     for lit in lits {
                         let li = literal(lit, &mut by_literal, &mut starting, &mut ending);
                         if by_literal[li].last() != Some(&(b, ci as u8)) {
@@ -281,7 +328,7 @@ impl Prefilter {
             anchored,
             enders: PerLiteral::new(ending),
             end_anchored,
-            patterns: patterns.len(),
+            patterns: forms.len(),
             dfas: supersets.iter().map(|_| Default::default()).collect(),
             rdfas: supersets.iter().map(|_| Default::default()).collect(),
             supersets,

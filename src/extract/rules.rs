@@ -33,6 +33,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::prefilter::Form;
 use regex::Regex;
 use serde::Deserialize;
 
@@ -284,6 +285,9 @@ pub struct CompiledFile {
     pub stopwords: Vec<String>,
     pub learnt: Option<super::learnt::LearntSettings>,
     pub rules: Vec<Rule>,
+    /// Per rule, per regex: what the prefilter reads of it, for building the prefilter of each
+    /// pack that holds the rule (found here, in the thread that parsed the regex).
+    pub(crate) prefilter_forms: Vec<Vec<Form>>,
 }
 
 /// Parses and compiles the rules of one file.
@@ -320,6 +324,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
     // Rules naming the same guards share one `Guard` of them.
     let mut combined: BTreeMap<Vec<String>, Guard> = BTreeMap::new();
     let mut rules = Vec::new();
+    let mut prefilter_forms = Vec::new();
     for raw in file.rules {
         let line = rule_line(&raw.id);
         let err = |message: String| RulesError::Rule {
@@ -344,7 +349,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             .map(|r| RuleRegex::new(&expand(r, &file.define)?))
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
-        for (re, names) in &regexes {
+        for (re, names, _) in &regexes {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let ok = match yields {
                 RuleYield::Restored | RuleYield::Affected | RuleYield::Share => {
@@ -401,6 +406,9 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             .iter()
             .map(|p| p.parse::<Phase>().map_err(|e| err(format!("lowers: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
+        let (regexes, forms): (Vec<RuleRegex>, Vec<Form>) =
+            regexes.into_iter().map(|(re, _, f)| (re, f)).unzip();
+        prefilter_forms.push(forms);
         rules.push(Rule {
             id: raw.id,
             lang: file.lang.clone(),
@@ -409,7 +417,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
             weak: raw.weak,
             lowers,
             spares,
-            regexes: regexes.into_iter().map(|(re, _)| re).collect(),
+            regexes,
             unless,
             unless_after,
             unless_inside,
@@ -425,6 +433,7 @@ pub fn compile_file(path: &Path, text: &str) -> Result<CompiledFile, RulesError>
         stopwords: file.stopwords.iter().map(|w| w.to_lowercase()).collect(),
         learnt: file.learnt,
         rules,
+        prefilter_forms,
     })
 }
 
@@ -631,8 +640,10 @@ fn first_bytes(hir: &regex_syntax::hir::Hir) -> (Starts, bool) {
 }
 
 impl RuleRegex {
-    /// Checks the pattern's syntax, and returns it with its capture group names.
-    fn new(pattern: &str) -> Result<(RuleRegex, Vec<String>), String> {
+    /// Checks the pattern's syntax, and returns it with its capture group names and what the
+    /// prefilter reads of it (made from this parse: parsing with case folding is much of the
+    /// rules' load time).
+    fn new(pattern: &str) -> Result<(RuleRegex, Vec<String>, Form), String> {
         let source = widen_quotes(pattern);
         let hir = regex_syntax::ParserBuilder::new()
             .case_insensitive(true)
@@ -663,7 +674,7 @@ impl RuleRegex {
             anchored: Default::default(),
             error: Default::default(),
         };
-        Ok((re, found))
+        Ok((re, found, Form::of(&hir)))
     }
 
     /// The pattern, without compiling it.
