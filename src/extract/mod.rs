@@ -105,10 +105,11 @@ impl Pack {
     fn new(lang: &str, rules: Vec<Rule>, forms: &[&[Form]]) -> Result<Pack, RulesError> {
         let mut owners = Vec::new();
         let mut flat = Vec::new();
-        for (ri, r) in rules.iter().enumerate() {
-            for xi in 0..r.regexes.len() {
+        for (ri, (r, forms)) in rules.iter().zip(forms).enumerate() {
+            debug_assert_eq!(r.regexes.len(), forms.len());
+            for (xi, form) in forms.iter().enumerate() {
                 owners.push((ri, xi));
-                flat.push(&forms[ri][xi]);
+                flat.push(form);
             }
         }
         let prefilter = Prefilter::of_forms(&flat)?;
