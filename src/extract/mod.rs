@@ -309,7 +309,18 @@ impl Extractor {
         let compiled: Vec<Result<rules::CompiledFile, RulesError>> = std::thread::scope(|s| {
             let handles: Vec<_> = files
                 .iter()
-                .map(|(path, text)| s.spawn(move || rules::compile_file(path, text)))
+                .map(|(path, text)| {
+                    s.spawn(move || {
+                        let started = std::time::Instant::now();
+                        let compiled = rules::compile_file(path, text);
+                        tracing::debug!(
+                            path = %path.display(),
+                            ms = started.elapsed().as_millis() as u64,
+                            "rules file compiled"
+                        );
+                        compiled
+                    })
+                })
                 .collect();
             handles
                 .into_iter()

@@ -28,7 +28,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::{Anchored, Input};
-use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{
     Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look,
     Repetition,
@@ -629,13 +629,15 @@ fn required(h: &Hir) -> Option<Vec<Vec<Vec<u8>>>> {
     let HirKind::Concat(xs) = h.kind() else {
         return cover(h).map(|c| vec![c]);
     };
-    let mut parts: Vec<(f64, Vec<Vec<u8>>)> = xs
-        .iter()
-        .filter_map(cover)
+    let covers: Vec<Option<Vec<Vec<u8>>>> = xs.iter().map(cover).collect();
+    let best = concat_cover(xs, &covers);
+    let mut parts: Vec<(f64, Vec<Vec<u8>>)> = covers
+        .into_iter()
+        .flatten()
         .map(|c| (score(&c), c))
         .collect();
     parts.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let best = cover(h)?;
+    let best = best?;
     let best_score = score(&best);
     let mut out = vec![best];
     for (sc, c) in parts {
@@ -679,15 +681,47 @@ pub(crate) fn cover(h: &Hir) -> Option<Vec<Vec<u8>>> {
             }
         }
         HirKind::Concat(xs) => {
-            // Any match of the concatenation holds a match of each part, and of each suffix of
-            // parts, which starts with one of its prefixes: the best of those covers.
-            for i in 0..xs.len() {
-                consider(prefixes(&Hir::concat(xs[i..].to_vec())));
-                consider(cover(&xs[i]));
-            }
+            let covers: Vec<_> = xs.iter().map(cover).collect();
+            consider(concat_cover(xs, &covers));
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// The best cover of the concatenation of `xs`, given each part's own (`covers`, from
+/// [`cover`]): any match of the concatenation holds a match of each part, and of each suffix of
+/// parts, which starts with one of its prefixes.
+fn concat_cover(xs: &[Hir], covers: &[Option<Vec<Vec<u8>>>]) -> Option<Vec<Vec<u8>>> {
+    let mut best: Option<(f64, Vec<Vec<u8>>)> = None;
+    let mut consider = |c: Option<Vec<Vec<u8>>>| {
+        if let Some(c) = c {
+            let s = score(&c);
+            if best.as_ref().is_none_or(|(b, _)| s < *b) {
+                best = Some((s, c));
+            }
+        }
+    };
+    for (i, part) in covers.iter().enumerate() {
+        consider(suffix_prefixes(&xs[i..]));
+        consider(part.clone());
+    }
+    best.map(|(_, c)| c)
+}
+
+/// [`prefixes`] of the concatenation of `xs` (the parts of a concatenation from some part on),
+/// without cloning every part: the extraction reads a concatenation's parts only until its
+/// literals are all inexact (regex-syntax's `extract_concat`), so the parts are read a window at
+/// a time, the window doubled while the literals it gives are still exact.
+fn suffix_prefixes(xs: &[Hir]) -> Option<Vec<Vec<u8>>> {
+    let mut window = 4;
+    loop {
+        let end = window.min(xs.len());
+        let seq = edge_seq(&Hir::concat(xs[..end].to_vec()), ExtractKind::Prefix);
+        if end == xs.len() || seq.is_inexact() {
+            return prefixes_of(seq);
+        }
+        window *= 2;
+    }
 }
 
 /// The literals every match of `h` starts with (each alternative of a top-level alternation
@@ -758,13 +792,23 @@ fn literal_automaton(literals: &[Vec<u8>]) -> Result<AhoCorasick, RulesError> {
 /// (`Suffix`), as regex-syntax extracts them (`None` when some match may start or end with
 /// anything else, or with nothing).
 fn edge_literals(h: &Hir, kind: ExtractKind) -> Option<Vec<Vec<u8>>> {
-    let seq = Extractor::new()
+    literals_of(&edge_seq(h, kind))
+}
+
+/// The literals regex-syntax extracts from the start (`Prefix`) or the end (`Suffix`) of `h`.
+fn edge_seq(h: &Hir, kind: ExtractKind) -> Seq {
+    Extractor::new()
         .kind(kind)
         .limit_class(12)
         .limit_repeat(4)
         .limit_literal_len(16)
         .limit_total(MAX_COVER)
-        .extract(h);
+        .extract(h)
+}
+
+/// The extracted literals as byte strings (`None` when the set is infinite, empty, or holds
+/// the empty literal).
+fn literals_of(seq: &Seq) -> Option<Vec<Vec<u8>>> {
     let lits = seq.literals()?;
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
         return None;
@@ -774,7 +818,12 @@ fn edge_literals(h: &Hir, kind: ExtractKind) -> Option<Vec<Vec<u8>>> {
 
 /// The finite set of literals every match of `h` starts with, if any, without the empty one.
 fn prefixes(h: &Hir) -> Option<Vec<Vec<u8>>> {
-    let mut out = prefix_literals(h)?;
+    prefixes_of(edge_seq(h, ExtractKind::Prefix))
+}
+
+/// [`prefixes`] of an extracted start.
+fn prefixes_of(seq: Seq) -> Option<Vec<Vec<u8>>> {
+    let mut out = literals_of(&seq)?;
     out.sort();
     out.dedup();
     // A literal that contains another of the set is redundant: the shorter one occurs wherever
