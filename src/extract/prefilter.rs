@@ -654,21 +654,12 @@ fn required(h: &Hir) -> Option<Vec<Vec<Vec<u8>>>> {
 /// The literals of a cover of `h`: every match of `h` contains one of them. `None` when no
 /// cover is found (a pattern made of classes and gaps only).
 pub(crate) fn cover(h: &Hir) -> Option<Vec<Vec<u8>>> {
-    let mut best: Option<(f64, Vec<Vec<u8>>)> = None;
-    let mut consider = |c: Option<Vec<Vec<u8>>>| {
-        if let Some(c) = c {
-            let s = score(&c);
-            if best.as_ref().is_none_or(|(b, _)| s < *b) {
-                best = Some((s, c));
-            }
-        }
-    };
     match h.kind() {
-        HirKind::Empty | HirKind::Look(_) => {}
-        HirKind::Literal(_) | HirKind::Class(_) => consider(prefixes(h)),
-        HirKind::Capture(c) => consider(cover(&c.sub)),
-        HirKind::Repetition(r) if r.min >= 1 => consider(cover(&r.sub)),
-        HirKind::Repetition(_) => {}
+        HirKind::Empty | HirKind::Look(_) => None,
+        HirKind::Literal(_) | HirKind::Class(_) => prefixes(h),
+        HirKind::Capture(c) => cover(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => cover(&r.sub),
+        HirKind::Repetition(_) => None,
         HirKind::Alternation(xs) => {
             let mut all: Vec<Vec<u8>> = Vec::new();
             for x in xs {
@@ -676,16 +667,13 @@ pub(crate) fn cover(h: &Hir) -> Option<Vec<Vec<u8>>> {
             }
             all.sort();
             all.dedup();
-            if all.len() <= MAX_COVER {
-                consider(Some(all));
-            }
+            (all.len() <= MAX_COVER).then_some(all)
         }
         HirKind::Concat(xs) => {
             let covers: Vec<_> = xs.iter().map(cover).collect();
-            consider(concat_cover(xs, &covers));
+            concat_cover(xs, &covers)
         }
     }
-    best.map(|(_, c)| c)
 }
 
 /// The best cover of the concatenation of `xs`, given each part's own (`covers`, from
