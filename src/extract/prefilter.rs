@@ -224,7 +224,7 @@ pub(crate) struct Form {
 }
 
 impl Form {
-    /// The form of a pattern as parsed (case-insensitively, as the rule regexes are).
+    /// The form of a pattern as [`parse`]d.
     pub(crate) fn of(hir: &Hir) -> Form {
         Form::of_superset(&ascii_superset(hir))
     }
@@ -850,14 +850,20 @@ fn byte_frequency(b: u8) -> f64 {
     }
 }
 
-/// The pattern's superset as the prefilter reads it: parsed case-insensitively, without word
-/// boundaries or captures, over ASCII-lowercased bytes (see [`ascii_superset`]).
-pub(crate) fn superset(pattern: &str) -> Result<Hir, RulesError> {
-    let hir = regex_syntax::ParserBuilder::new()
+/// A rule's pattern parsed as the rules compile it (case-insensitively): the parse a rule
+/// regex is checked with, and its [`Form`] and superset are made from (the error as its message).
+pub(crate) fn parse(pattern: &str) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new()
         .case_insensitive(true)
         .build()
         .parse(pattern)
-        .map_err(|e| RulesError::Set(e.to_string()))?;
+        .map_err(|e| e.to_string())
+}
+
+/// The pattern's superset as the prefilter reads it: parsed case-insensitively, without word
+/// boundaries or captures, over ASCII-lowercased bytes (see [`ascii_superset`]).
+pub(crate) fn superset(pattern: &str) -> Result<Hir, RulesError> {
+    let hir = parse(pattern).map_err(RulesError::Set)?;
     Ok(ascii_superset(&hir))
 }
 

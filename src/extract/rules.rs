@@ -645,11 +645,7 @@ impl RuleRegex {
     /// rules' load time).
     fn new(pattern: &str) -> Result<(RuleRegex, Vec<String>, Form), String> {
         let source = widen_quotes(pattern);
-        let hir = regex_syntax::ParserBuilder::new()
-            .case_insensitive(true)
-            .build()
-            .parse(&source)
-            .map_err(|e| e.to_string())?;
+        let hir = super::prefilter::parse(&source)?;
         fn names(h: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
             use regex_syntax::hir::HirKind;
             match h.kind() {
