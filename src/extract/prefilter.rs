@@ -988,6 +988,31 @@ mod tests {
     }
 
     #[test]
+    fn a_suffix_of_parts_starts_with_what_the_whole_suffix_would_start_with() {
+        // Read a window of parts at a time, the start literals of every suffix are those of the
+        // suffix cloned whole: short suffixes, suffixes whose literals stay exact for more parts
+        // than the first window holds, and suffixes that turn inexact early.
+        for pattern in [
+            r"\bwe\s+are\s+investigating",
+            r"a(?:b)?c(?:d)?e(?:f)?g(?:h)?i(?:j)?k(?:l)?m",
+            r"(?:service|access)\s+(?:has|have)\s+been\s+r[ée]tabli(?:e|s)?\s+(?:\w+\s+){0,3}?vers",
+            r"\d+\s*%",
+        ] {
+            let hir = superset(pattern).unwrap();
+            let HirKind::Concat(xs) = hir.kind() else {
+                panic!("{pattern} is not a concatenation");
+            };
+            for i in 0..xs.len() {
+                assert_eq!(
+                    suffix_prefixes(&xs[i..]),
+                    prefixes(&Hir::concat(xs[i..].to_vec())),
+                    "{pattern}, parts from {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_cover_is_the_rarest_literal_every_match_contains() {
         assert_eq!(
             cover_of(r"\b(?:we|we're)\s+(?:\w+\s+){0,3}investigating\b").unwrap(),
