@@ -495,14 +495,16 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 tz: chrono_tz::UTC,
                 reference: chrono::Utc::now(),
             };
-            let state = |text: &str, lang: &str| {
-                let phases: Vec<_> = rules
-                    .extract(text, &ctx(lang))
-                    .iter()
-                    .filter_map(|s| s.phase())
-                    .collect();
-                eval::state_of(&phases)
+            // What the rules read: their state, and the share of the post their phase
+            // matches cover.
+            let read = |text: &str, lang: &str| {
+                let statements = rules.extract(text, &ctx(lang));
+                let phases: Vec<_> = statements.iter().filter_map(|s| s.phase()).collect();
+                let spans = statements.iter().filter(|s| s.phase().is_some());
+                let covered = statustrail::extract::learnt::covered(text, spans.map(|s| s.span));
+                (eval::state_of(&phases), covered)
             };
+            let state = |text: &str, lang: &str| read(text, lang).0;
             let mut blind_sets = Vec::new();
             for b in &blind {
                 let Some((lang, file)) = b.split_once(':') else {
@@ -523,10 +525,12 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     .flat_map(|(_, _, labels)| labels)
                     .map(|l| {
                         let text = eval::strip_status_word(&l.text);
+                        let (rules, covered) = read(text, lang);
                         BlindPost {
                             text,
                             state: l.state(),
-                            rules: state(text, lang),
+                            rules,
+                            covered,
                             status_word: l.phases.is_none(),
                         }
                     })

@@ -378,11 +378,15 @@ impl Learnt {
     /// phase at all). Where the rules read no phase this is the fallback ([`Learnt::phase`]);
     /// where they read one, the model overrules them when `override_gap` is set and its best
     /// class leads the rules' class by more than it, "resolved" excepted (see [`overrule`]).
-    pub fn reading(&self, text: &str, rules: Option<Phase>) -> Option<Option<Phase>> {
+    ///
+    /// `covered` is the share of the post the rules' phase matches read ([`covered`]): where it
+    /// reaches [`OVERRULE_MAX_COVERED`], the rules stand.
+    pub fn reading(&self, text: &str, rules: Option<Phase>, covered: f64) -> Option<Option<Phase>> {
         let s = &self.settings;
         match rules {
             None => self.phase(text).map(Some),
             Some(Phase::Resolved) => None,
+            Some(_) if covered >= OVERRULE_MAX_COVERED => None,
             Some(state) => {
                 let gap = s.override_gap?;
                 let scores = self.model().scores(text);
@@ -597,6 +601,34 @@ impl std::fmt::Display for CrossValidation {
 }
 
 /// Gaps `patterns learnt --blind` reports; the last one never overrules (the fallback alone).
+/// The model overrules the rules only in a post whose non-blank text lies less than this share
+/// inside the rules' phase matches. Where a rule read most of the post (« Le problème a été
+/// identifié vers 11h30. »), the model has no context the rule did not read, and a disagreement is
+/// the noise of its character grams (that post read "recovering" from the grams of « vers
+/// 11h30 »); the model's gain is on posts whose rule matched a few words among many.
+pub const OVERRULE_MAX_COVERED: f64 = 0.5;
+
+/// The share of `text`'s non-blank bytes inside `spans` (byte ranges, which may overlap).
+pub fn covered(text: &str, spans: impl IntoIterator<Item = (usize, usize)>) -> f64 {
+    let mut spans: Vec<(usize, usize)> = spans.into_iter().collect();
+    spans.sort_unstable();
+    let non_blank = |r: &str| r.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+    let (mut inside, mut upto) = (0, 0);
+    for (from, to) in spans {
+        let (from, to) = (from.max(upto), to.min(text.len()));
+        if from < to {
+            inside += text.get(from..to).map_or(0, non_blank);
+            upto = to;
+        }
+    }
+    let total = non_blank(text);
+    if total == 0 {
+        0.0
+    } else {
+        inside as f64 / total as f64
+    }
+}
+
 pub const GAPS: [f64; 8] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, f64::INFINITY];
 
 /// A labelled post neither the model nor the rules were written on, and what the rules read in
@@ -608,6 +640,8 @@ pub struct BlindPost<'a> {
     pub state: Option<Phase>,
     /// The state the rules read.
     pub rules: Option<Phase>,
+    /// The share of the post the rules' phase matches read ([`covered`]).
+    pub covered: f64,
     /// Compare as a Statuspage status word ([`super::eval::statuspage_word`]).
     pub status_word: bool,
 }
@@ -659,6 +693,9 @@ impl Learnt {
                             phase_of(decide(&scores[i], s.min_score, s.resolved_margin)),
                             false,
                         );
+                    }
+                    if posts[i].covered >= OVERRULE_MAX_COVERED {
+                        return (rules, false);
                     }
                     match overrule(&scores[i], class_of(rules), gap) {
                         Some(c) => (phase_of(c), true),
@@ -1368,42 +1405,45 @@ mod tests {
         let mut l = learnt(&POSTS, 0.0);
         // Without `override_gap` a rule's state stands; with none, the fallback reads.
         assert_eq!(
-            l.reading("watching the fix", Some(Phase::Investigating)),
+            l.reading("watching the fix", Some(Phase::Investigating), 0.0),
             None
         );
         assert_eq!(
-            l.reading("watching the fix", None),
+            l.reading("watching the fix", None, 0.0),
             Some(Some(Phase::Monitoring))
         );
         l.settings.override_gap = Some(0.0);
         assert_eq!(
-            l.reading("watching the fix", Some(Phase::Investigating)),
+            l.reading("watching the fix", Some(Phase::Investigating), 0.0),
             Some(Some(Phase::Monitoring))
         );
         assert_eq!(
-            l.reading("office lunch on monday", Some(Phase::Investigating)),
+            l.reading("office lunch on monday", Some(Phase::Investigating), 0.0),
             Some(None)
         );
         // Agreeing, it leaves the rules' statements as they are.
-        assert_eq!(l.reading("watching the fix", Some(Phase::Monitoring)), None);
+        assert_eq!(
+            l.reading("watching the fix", Some(Phase::Monitoring), 0.0),
+            None
+        );
         // A resolved of the rules is never overruled.
         assert_eq!(
-            l.reading("looking into failed pages", Some(Phase::Resolved)),
+            l.reading("looking into failed pages", Some(Phase::Resolved), 0.0),
             None
         );
         l.settings.override_gap = Some(1e6);
         assert_eq!(
-            l.reading("watching the fix", Some(Phase::Investigating)),
+            l.reading("watching the fix", Some(Phase::Investigating), 0.0),
             None
         );
         // Nor is another phase of the rules turned into "resolved", whatever the lead.
         l.settings.override_gap = Some(0.0);
         assert_eq!(
-            l.reading("good again, behind us", Some(Phase::Investigating)),
+            l.reading("good again, behind us", Some(Phase::Investigating), 0.0),
             None
         );
         assert_eq!(
-            l.reading("good again, behind us", None),
+            l.reading("good again, behind us", None, 0.0),
             Some(Some(Phase::Resolved))
         );
     }

@@ -507,13 +507,21 @@ impl Extractor {
         if let Some(lang) = self.stopword_vote(sample) {
             return lang.to_string();
         }
-        if let Some(detector) = &self.detector {
-            if let Some(info) = detector.detect(sample) {
-                let code = info.lang().code();
-                if let Some(p) = self.packs.iter().find(|p| iso639_3(&p.lang) == code) {
-                    return p.lang.clone();
-                }
-            }
+        let guess = self.detector.as_ref().and_then(|d| d.detect(sample));
+        let pack_of = |info: &whatlang::Info| {
+            let code = info.lang().code();
+            self.packs.iter().find(|p| iso639_3(&p.lang) == code)
+        };
+        if let Some(p) = guess.as_ref().filter(|i| i.is_reliable()).and_then(pack_of) {
+            return p.lang.clone();
+        }
+        // Too short or too mixed for the statistics to be sure (« Incident clos. », « Remise en
+        // marche progressive des services. »): the language whose rules read most of it.
+        if let Some(p) = self.pack_reading_most_of(text) {
+            return p.lang.clone();
+        }
+        if let Some(p) = guess.as_ref().and_then(pack_of) {
+            return p.lang.clone();
         }
         if self.packs.iter().any(|p| p.lang == "en") {
             "en".into()
@@ -521,6 +529,29 @@ impl Extractor {
             self.packs
                 .first()
                 .map_or_else(|| "en".into(), |p| p.lang.clone())
+        }
+    }
+
+    /// The pack whose rules' matches cover more of `text` than any other pack's, if one does.
+    fn pack_reading_most_of(&self, text: &str) -> Option<&Pack> {
+        let mut read: Vec<(f64, &Pack)> = self
+            .packs
+            .iter()
+            .map(|pack| {
+                let (values, times) = hits(pack, None, false, false, text);
+                let spans = values.iter().map(|h| (h.start, h.end));
+                let spans = spans.chain(times.iter().map(|t| (t.start, t.end)));
+                (learnt::covered(text, spans), pack)
+            })
+            .collect();
+        read.sort_by(|a, b| b.0.total_cmp(&a.0));
+        match read.as_slice() {
+            [(best, pack), rest @ ..]
+                if *best > 0.0 && rest.first().is_none_or(|r| r.0 < *best) =>
+            {
+                Some(*pack)
+            }
+            _ => None,
         }
     }
 
@@ -1181,7 +1212,11 @@ fn extract_with(
     if only.is_none() {
         if let Some(learnt) = &pack.learnt {
             let phases: Vec<Phase> = out.iter().filter_map(Statement::phase).collect();
-            if let Some(state) = learnt.reading(text, eval::state_of(&phases)) {
+            let covered = learnt::covered(
+                text,
+                out.iter().filter(|s| s.phase().is_some()).map(|s| s.span),
+            );
+            if let Some(state) = learnt.reading(text, eval::state_of(&phases), covered) {
                 match state {
                     Some(p) if phases.contains(&p) => out.retain(|s| {
                         s.phase()
