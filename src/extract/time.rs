@@ -1,6 +1,7 @@
 //! Resolving a time a post mentions ("vers 11h30", "11:30 UTC", "Nov 24, 11:30 UTC", "since 09:45
-//! CET") to UTC: in the zone the text names, else in the provider's zone, on the post's date (or
-//! the date the text names), never more than an hour after the post itself.
+//! CET") to UTC: in the zone the text names, else in the provider's zone. A bare time is on the
+//! post's date, never more than an hour after the post itself; a date the text names ("Nov 30",
+//! « le 30 novembre ») is the one nearest the post, ahead of it in a maintenance notice.
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -130,18 +131,17 @@ pub fn resolve(caps: &Captures<'_>, tz: Tz, reference: DateTime<Utc>) -> Option<
         None => reference.with_timezone(&tz).date_naive(),
     };
     let slack = Duration::hours(1);
-    match explicit_date {
-        Some((mo, d)) => {
-            // The year of the post, or the one before when that would put the time in the
-            // future (a "Dec 31" mention in a January post).
-            let at = resolve_on(NaiveDate::from_ymd_opt(ref_local.year(), mo, d)?)?;
-            if at > reference + slack {
-                resolve_on(NaiveDate::from_ymd_opt(ref_local.year() - 1, mo, d)?)
-            } else {
-                Some(at)
-            }
-        }
-        None => {
+    let year = caps
+        .name("year")
+        .and_then(|y| y.as_str().parse::<i32>().ok());
+    match (explicit_date, year) {
+        (Some((mo, d)), Some(y)) => resolve_on(NaiveDate::from_ymd_opt(y, mo, d)?),
+        // A day without a year is the one nearest the post: "Dec 31" read on New Year's Day is
+        // the day before, "Nov 30" in a maintenance notice of Nov 28 two days ahead.
+        (Some((mo, d)), None) => (ref_local.year() - 1..=ref_local.year() + 1)
+            .filter_map(|y| resolve_on(NaiveDate::from_ymd_opt(y, mo, d)?))
+            .min_by_key(|at| (*at - reference).abs()),
+        (None, _) => {
             let at = resolve_on(ref_local)?;
             if at > reference + slack {
                 resolve_on(ref_local.pred_opt()?)
@@ -200,6 +200,17 @@ mod tests {
             "2026-11-17T01:00:00Z",
         );
         assert_eq!(got.as_deref(), Some("2026-11-16T22:50:00+00:00"));
+    }
+
+    #[test]
+    fn a_named_day_ahead_of_the_post_is_this_year_and_a_written_year_is_kept() {
+        let re = r"(?P<mon>[A-Za-z]{3}) (?P<day>\d{1,2}),?(?: (?P<year>\d{4}))? (?P<h>\d{2}):(?P<m>\d{2}) (?P<tz>UTC)";
+        let got = caps_resolve(re, "Nov 30 02:00 UTC", Tz::UTC, "2026-11-28T06:00:00Z");
+        assert_eq!(got.as_deref(), Some("2026-11-30T02:00:00+00:00"));
+        let got = caps_resolve(re, "Jan 5 02:00 UTC", Tz::UTC, "2026-12-28T06:00:00Z");
+        assert_eq!(got.as_deref(), Some("2027-01-05T02:00:00+00:00"));
+        let got = caps_resolve(re, "Mar 3, 2024 02:00 UTC", Tz::UTC, "2026-12-28T06:00:00Z");
+        assert_eq!(got.as_deref(), Some("2024-03-03T02:00:00+00:00"));
     }
 
     #[test]

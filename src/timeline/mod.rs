@@ -435,7 +435,12 @@ fn post_events(pws: &PostWithStatements) -> Vec<EventDraft> {
             EventDraft {
                 post_id: post.id,
                 statement_id: Some(s.id),
-                at: st.mentioned_at.unwrap_or(post.published_at),
+                // A time ahead of the post (the window a maintenance notice announces) is when
+                // something will happen, not when it did: the event stays at the post.
+                at: st
+                    .mentioned_at
+                    .filter(|m| *m <= post.published_at + chrono::Duration::hours(1))
+                    .unwrap_or(post.published_at),
                 posted_at: post.published_at,
                 mentioned_at: st.mentioned_at,
                 phase: st.phase(),
@@ -601,6 +606,22 @@ mod tests {
         assert_eq!(ev[0].mentioned_at, Some(at(10, 30)));
         assert_eq!(ev[1].restored_pct, Some(90.0));
         assert_eq!(ev[1].at, at(11, 50));
+    }
+
+    #[test]
+    fn a_window_announced_ahead_is_kept_as_mentioned_and_the_event_stays_at_the_post() {
+        let mut p = post(
+            1,
+            at(9, 0),
+            "Maintenance programmée le 30 novembre de 2h à 4h",
+            &[Yield::Phase(Phase::MaintenanceScheduled)],
+        );
+        let window = at(9, 0) + chrono::Duration::days(2);
+        p.statements[0].statement.mentioned_at = Some(window);
+        let incidents = build(&[p], GroupingSettings::default());
+        let ev = &incidents[0].events;
+        assert_eq!(ev[0].at, at(9, 0));
+        assert_eq!(ev[0].mentioned_at, Some(window));
     }
 
     #[test]
