@@ -1,0 +1,172 @@
+//! The wording issue 3 names, read the way a user runs `statustrail extract`: the bundled rules,
+//! the language detected per post, the learnt model behind the rules. The rules' own examples
+//! test each rule alone; this pins what the whole extractor makes of each phrase, short posts
+//! included (a two-word post gives language detection little to go on, and the model little
+//! beyond what the rule read).
+
+use chrono::{DateTime, Utc};
+use statustrail::extract::{ExtractContext, Extractor};
+
+/// What the extractor reads in `text`, as tokens: `lang=fr`, each phase (`identified`) and, when
+/// the text gives its time, the phase with it (`identified@11-27T11:30`, UTC), `restored=90`,
+/// `affected=90`.
+fn reading(x: &Extractor, text: &str) -> Vec<String> {
+    let reference: DateTime<Utc> = "2026-11-28T06:00:00Z".parse().expect("a time");
+    let ctx = ExtractContext {
+        lang: None,
+        tz: chrono_tz::UTC,
+        reference,
+    };
+    let mut tokens = vec![format!("lang={}", x.language_of(text, None))];
+    for s in x.extract(text, &ctx) {
+        if let Some(p) = s.phase() {
+            tokens.push(p.as_str().to_string());
+            if let Some(at) = s.mentioned_at {
+                tokens.push(format!("{}@{}", p.as_str(), at.format("%m-%dT%H:%M")));
+            }
+        }
+        if let Some(r) = s.restored() {
+            tokens.push(format!("restored={}", r.value()));
+        }
+        if let Some(a) = s.affected() {
+            tokens.push(format!("affected={}", a.value()));
+        }
+    }
+    tokens
+}
+
+/// Each phrase, and what must (`token`) and must not (`!token`) be read in it.
+const CASES: &[(&str, &str)] = &[
+    // Phases, English.
+    (
+        "We are investigating reports of elevated errors.",
+        "lang=en investigating",
+    ),
+    (
+        "The issue has been identified and a fix is being implemented.",
+        "identified",
+    ),
+    ("Traffic is recovering.", "recovering !resolved"),
+    (
+        "A fix has been implemented and we are monitoring the results.",
+        "monitoring",
+    ),
+    ("This incident has been resolved.", "resolved"),
+    ("An incident report will follow.", "postmortem"),
+    // Phases, French.
+    (
+        "Nous constatons un incident sur nos services.",
+        "lang=fr investigating",
+    ),
+    (
+        "Perturbations en cours sur la messagerie.",
+        "lang=fr investigating",
+    ),
+    (
+        "Remise en marche progressive des services.",
+        "lang=fr recovering !resolved",
+    ),
+    ("Rétablissement en cours.", "lang=fr recovering !resolved"),
+    ("Retour à la normale.", "lang=fr resolved"),
+    ("Incident clos.", "lang=fr resolved"),
+    ("L'ensemble des services est rétabli.", "lang=fr resolved"),
+    (
+        "Ce n'était pas une attaque DDoS ; un rapport d'incident suivra.",
+        "postmortem",
+    ),
+    // Negations and forecasts never flip a phase.
+    (
+        "The issue is not fully resolved yet.",
+        "!resolved !recovering",
+    ),
+    (
+        "We aim to restore service within the hour.",
+        "!resolved !recovering",
+    ),
+    (
+        "Le service n'est pas encore rétabli.",
+        "!resolved !recovering",
+    ),
+    (
+        "Rétablissement attendu dans la soirée.",
+        "!resolved !recovering",
+    ),
+    // The story: identified around 11:30, restarting progressively, back at 90 % at 12:30.
+    (
+        "Le problème a été identifié vers 11h30.",
+        "lang=fr identified@11-27T11:30 !recovering",
+    ),
+    (
+        "Le problème a été identifié vers 11h30, les services redémarrent progressivement.",
+        "identified recovering !resolved",
+    ),
+    (
+        "Retour à la normale à 90 % à 12h30.",
+        "restored=90 recovering@11-27T12:30 !resolved",
+    ),
+    (
+        "Services are back to normal at 90 %.",
+        "lang=en restored=90 recovering !resolved",
+    ),
+    // Percentages: the forms, restored and affected told apart, unrelated ones ignored.
+    ("Services rétablis à 90\u{a0}%.", "restored=90 !affected=90"),
+    (
+        "90 percent of customers are affected.",
+        "affected=90 !restored=90",
+    ),
+    ("99.9% of requests are now succeeding.", "restored=99.9"),
+    ("2 of 5 data centres are back online.", "restored=40"),
+    (
+        "7 serveurs sur 10 sont de nouveau accessibles.",
+        "restored=70",
+    ),
+    ("Our error budget is at 40 %.", "!restored=40 !affected=40"),
+    (
+        "-15 % sur l'hébergement mutualisé.",
+        "!restored=15 !affected=15",
+    ),
+    (
+        "60 % des appels au support concernent la messagerie.",
+        "!restored=60 !affected=60",
+    ),
+    // Times: named zones, the provider's zone otherwise, named days (ahead in a notice).
+    (
+        "The issue was identified at 11:30 UTC.",
+        "identified@11-27T11:30",
+    ),
+    (
+        "We are investigating elevated errors since 09:45 CET.",
+        "investigating@11-27T08:45",
+    ),
+    (
+        "Resolved on Nov 24, 11:30 UTC: the network is back.",
+        "resolved@11-24T11:30",
+    ),
+    (
+        "Scheduled maintenance on Nov 30 from 02:00 to 04:00 UTC.",
+        "maintenance_scheduled@11-30T02:00",
+    ),
+    (
+        "Maintenance programmée le 30 novembre de 2h à 4h.",
+        "lang=fr maintenance_scheduled@11-30T02:00",
+    ),
+];
+
+#[test]
+fn the_wording_the_issue_names_reads_as_it_should_with_the_language_detected_and_the_model_on() {
+    let x = Extractor::bundled().expect("the bundled rules");
+    let mut wrong = Vec::new();
+    for &(text, expect) in CASES {
+        let got = reading(&x, text);
+        for want in expect.split_whitespace() {
+            let ok = match want.strip_prefix('!') {
+                Some(absent) => !got.iter().any(|t| t == absent),
+                None => got.iter().any(|t| t == want),
+            };
+            if !ok {
+                wrong.push(format!("{text:?}: wants {want}, read {}", got.join(" ")));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
