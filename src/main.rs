@@ -500,8 +500,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let read = |text: &str, lang: &str| {
                 let statements = rules.extract(text, &ctx(lang));
                 let phases: Vec<_> = statements.iter().filter_map(|s| s.phase()).collect();
-                let spans = statements.iter().filter(|s| s.phase().is_some());
-                let covered = statustrail::extract::learnt::covered(text, spans.map(|s| s.span));
+                let covered = statustrail::extract::rules_read(text, &statements);
                 (eval::state_of(&phases), covered)
             };
             let state = |text: &str, lang: &str| read(text, lang).0;

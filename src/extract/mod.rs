@@ -767,6 +767,16 @@ impl Clauses {
 
 /// Sentence bounds, for attaching mentioned times to statements: from the last ".", "!", "?" or
 /// line break before `pos` to the next after it, none of them counting when a digit follows.
+/// The share of `text` the rules' phase matches among `statements` cover, for the learnt model
+/// ([`learnt::covered`], [`learnt::OVERRULE_MAX_COVERED`]).
+pub fn rules_read(text: &str, statements: &[Statement]) -> f64 {
+    let spans = statements
+        .iter()
+        .filter(|s| s.phase().is_some())
+        .map(|s| s.span);
+    learnt::covered(text, spans)
+}
+
 fn sentence(text: &str, pos: usize) -> (usize, usize) {
     let b = text.as_bytes();
     let is_end = |i: usize, limit: usize| {
@@ -1212,10 +1222,7 @@ fn extract_with(
     if only.is_none() {
         if let Some(learnt) = &pack.learnt {
             let phases: Vec<Phase> = out.iter().filter_map(Statement::phase).collect();
-            let covered = learnt::covered(
-                text,
-                out.iter().filter(|s| s.phase().is_some()).map(|s| s.span),
-            );
+            let covered = rules_read(text, &out);
             if let Some(state) = learnt.reading(text, eval::state_of(&phases), covered) {
                 match state {
                     Some(p) if phases.contains(&p) => out.retain(|s| {
