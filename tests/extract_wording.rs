@@ -17,8 +17,9 @@ fn reading(x: &Extractor, text: &str) -> Vec<String> {
         tz: chrono_tz::UTC,
         reference,
     };
-    let mut tokens = vec![format!("lang={}", x.language_of(text, None))];
-    for s in x.extract(text, &ctx) {
+    let (lang, statements) = x.read(text, &ctx);
+    let mut tokens = vec![format!("lang={lang}")];
+    for s in statements {
         if let Some(p) = s.phase() {
             tokens.push(p.as_str().to_string());
             if let Some(at) = s.mentioned_at {

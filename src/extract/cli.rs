@@ -62,10 +62,10 @@ pub fn run_extract(
             tz,
             reference,
         };
-        let detected = extractor.language_of(text, lang);
+        let (detected, statements) = extractor.read(text, &ctx);
         stats.posts += 1;
         stats.bytes += text.len();
-        for s in extractor.extract(text, &ctx) {
+        for s in statements {
             stats.statements += 1;
             let (phase, restored, affected) = match s.yields {
                 Yield::Phase(p) => (Some(p.as_str()), None, None),

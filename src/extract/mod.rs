@@ -588,9 +588,18 @@ impl Extractor {
 
     /// The statements the rules find in `text`, in text order.
     pub fn extract(&self, text: &str, ctx: &ExtractContext) -> Vec<Statement> {
-        self.pack_for(text, ctx)
+        self.read(text, ctx).1
+    }
+
+    /// The language `text` is read in ([`Extractor::language_of`]) and the statements the rules
+    /// find in it, the language decided once.
+    pub fn read(&self, text: &str, ctx: &ExtractContext) -> (String, Vec<Statement>) {
+        let lang = self.language_of(text, ctx.lang.as_deref());
+        let statements = self
+            .pack_of(&lang)
             .map(|pack| extract_with(pack, None, false, text, ctx))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        (lang, statements)
     }
 
     /// What `extract` finds when every regex of the pack runs, whatever the set says: the set
@@ -603,7 +612,11 @@ impl Extractor {
 
     /// The pack that reads `text`: its language's, else English.
     fn pack_for(&self, text: &str, ctx: &ExtractContext) -> Option<&Pack> {
-        let lang = self.language_of(text, ctx.lang.as_deref());
+        self.pack_of(&self.language_of(text, ctx.lang.as_deref()))
+    }
+
+    /// The pack of `lang`, else English.
+    fn pack_of(&self, lang: &str) -> Option<&Pack> {
         self.packs
             .iter()
             .find(|p| p.lang == lang)
