@@ -107,6 +107,12 @@ pub fn resolve(caps: &Captures<'_>, tz: Tz, reference: DateTime<Utc>) -> Option<
         .name("tz")
         .map(|z| z.as_str())
         .and_then(|z| numeric_offset(z).or_else(|| named_offset(z)));
+    // A zone named by its city (« heure de Paris »): that zone, summer time included, whatever
+    // the provider's.
+    let tz = match caps.name("tz").map(|z| z.as_str().to_lowercase()) {
+        Some(z) if z.ends_with("paris") => chrono_tz::Europe::Paris,
+        _ => tz,
+    };
     let explicit_date = match (caps.name("mon"), caps.name("day")) {
         (Some(mo), Some(d)) => Some((month(mo.as_str())?, d.as_str().parse::<u32>().ok()?)),
         _ => None,
@@ -189,6 +195,15 @@ mod tests {
         assert_eq!(got.as_deref(), Some("2026-11-17T11:30:00+00:00"));
         let got = caps_resolve(HM, "09:45 +01:00", Tz::UTC, "2026-11-17T12:00:00Z");
         assert_eq!(got.as_deref(), Some("2026-11-17T08:45:00+00:00"));
+    }
+
+    #[test]
+    fn paris_time_named_in_the_text_wins_over_the_provider_zone_in_summer_and_winter() {
+        let re = r"(?P<h>\d{1,2})h(?P<m>\d{2})? \((?P<tz>heure de Paris)\)";
+        let got = caps_resolve(re, "9h30 (heure de Paris)", Tz::UTC, "2026-11-17T12:00:00Z");
+        assert_eq!(got.as_deref(), Some("2026-11-17T08:30:00+00:00"));
+        let got = caps_resolve(re, "9h30 (heure de Paris)", Tz::UTC, "2026-07-17T12:00:00Z");
+        assert_eq!(got.as_deref(), Some("2026-07-17T07:30:00+00:00"));
     }
 
     #[test]
