@@ -600,7 +600,6 @@ impl std::fmt::Display for CrossValidation {
     }
 }
 
-/// Gaps `patterns learnt --blind` reports; the last one never overrules (the fallback alone).
 /// The model overrules the rules only in a post whose non-blank text lies less than this share
 /// inside the rules' phase matches. Where a rule read most of the post (« Le problème a été
 /// identifié vers 11h30. »), the model has no context the rule did not read, and a disagreement is
@@ -631,6 +630,7 @@ pub fn covered(text: &str, spans: impl IntoIterator<Item = (usize, usize)>) -> f
     }
 }
 
+/// Gaps `patterns learnt --blind` reports; the last one never overrules (the fallback alone).
 pub const GAPS: [f64; 8] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, f64::INFINITY];
 
 /// A labelled post neither the model nor the rules were written on, and what the rules read in

@@ -24,6 +24,7 @@ mod prefilter;
 pub mod rules;
 mod shares;
 mod time;
+pub use time::AHEAD_SLACK;
 
 pub use check::{test_patterns, PatternReport};
 pub use prefilter::PrefilterHealth;
@@ -778,8 +779,6 @@ impl Clauses {
     }
 }
 
-/// Sentence bounds, for attaching mentioned times to statements: from the last ".", "!", "?" or
-/// line break before `pos` to the next after it, none of them counting when a digit follows.
 /// The share of `text` the rules' phase matches among `statements` cover, for the learnt model
 /// ([`learnt::covered`], [`learnt::OVERRULE_MAX_COVERED`]).
 pub fn rules_read(text: &str, statements: &[Statement]) -> f64 {
@@ -790,6 +789,8 @@ pub fn rules_read(text: &str, statements: &[Statement]) -> f64 {
     learnt::covered(text, spans)
 }
 
+/// Sentence bounds, for attaching mentioned times to statements: from the last ".", "!", "?" or
+/// line break before `pos` to the next after it, none of them counting when a digit follows.
 fn sentence(text: &str, pos: usize) -> (usize, usize) {
     let b = text.as_bytes();
     let is_end = |i: usize, limit: usize| {

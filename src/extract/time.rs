@@ -7,6 +7,11 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Ti
 use chrono_tz::Tz;
 use regex::Captures;
 
+/// How far after its post a bare time may still be read on the post's day (clocks and
+/// publication lag): later, it is the day before. The timeline places an event at a mentioned
+/// time no later than this after its post.
+pub const AHEAD_SLACK: Duration = Duration::hours(1);
+
 /// Offset of the zone abbreviations providers write. Numeric offsets are read as such.
 fn named_offset(tz: &str) -> Option<i32> {
     let h = match tz.to_ascii_uppercase().as_str() {
@@ -136,7 +141,6 @@ pub fn resolve(caps: &Captures<'_>, tz: Tz, reference: DateTime<Utc>) -> Option<
             .date_naive(),
         None => reference.with_timezone(&tz).date_naive(),
     };
-    let slack = Duration::hours(1);
     let year = caps
         .name("year")
         .and_then(|y| y.as_str().parse::<i32>().ok());
@@ -149,7 +153,7 @@ pub fn resolve(caps: &Captures<'_>, tz: Tz, reference: DateTime<Utc>) -> Option<
             .min_by_key(|at| (*at - reference).abs()),
         (None, _) => {
             let at = resolve_on(ref_local)?;
-            if at > reference + slack {
+            if at > reference + AHEAD_SLACK {
                 resolve_on(ref_local.pred_opt()?)
             } else {
                 Some(at)

@@ -439,7 +439,7 @@ fn post_events(pws: &PostWithStatements) -> Vec<EventDraft> {
                 // something will happen, not when it did: the event stays at the post.
                 at: st
                     .mentioned_at
-                    .filter(|m| *m <= post.published_at + chrono::Duration::hours(1))
+                    .filter(|m| *m <= post.published_at + crate::extract::AHEAD_SLACK)
                     .unwrap_or(post.published_at),
                 posted_at: post.published_at,
                 mentioned_at: st.mentioned_at,
