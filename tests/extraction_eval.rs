@@ -1116,7 +1116,8 @@ fn blind_sets_of_session_19_read_once_and_kept_blind() {
     // of many forms and 200 French ones (rules alone 77.5 % and 81.0 %, with the model 83.0 %
     // and 86.0 %), and 160 everyday posts in each language, 85 % without a phase, many using
     // incident words in another sense (rules alone 80.0 % and 79.4 %, with the model 91.2 % and
-    // 90.6 %). The first two join the sets `override_gap` is chosen on; none trains the model
+    // 90.6 %). The first two join the sets `override_gap` is chosen on, all four the sets
+    // `min_score` is chosen on (session 24: the French everyday posts 90.0 %); none trains the model
     // (`BLIND` in make_learnt_posts.py), so only their aggregates are printed.
     for (file, lang, accuracy, false_resolved) in [
         ("en_social_dev18.jsonl", Some("en"), 0.83, 0.015),
@@ -1160,10 +1161,12 @@ fn everyday_posts_held_out_the_learnt_fallback_invents_no_incident_in() {
     // Read at 86.2 % by the rules alone and with the fallback (English), 83.8 % and 82.5 %
     // (French): on everyday posts the fallback names a phase where none is about as rarely as
     // the rules do. Session 18, the model also overruling the rules where it clearly reads
-    // otherwise (often: no phase at all): 91.2 % and 88.8 %.
+    // otherwise (often: no phase at all): 91.2 % and 88.8 %. Session 24, the French fallback's
+    // least score lowered to -0.25 (chosen on the blind sets, where French incident posts gained
+    // a point): French 86.2 %, two posts (docs/extraction.md §3, Session 24).
     for (file, lang, floor) in [
         ("en_offtopic_test.jsonl", "en", 0.91),
-        ("fr_offtopic_test.jsonl", "fr", 0.88),
+        ("fr_offtopic_test.jsonl", "fr", 0.86),
     ] {
         let posts = labels(file);
         let r = held_out(file, &posts, Some(lang));

@@ -574,30 +574,39 @@ impl std::fmt::Display for CrossValidation {
             f,
             "behind the rules, share of states right / false resolved, per min_score (rows) and resolved_margin (columns):"
         )?;
-        write!(f, "| min_score |")?;
-        for m in MARGINS {
-            if m.is_finite() {
-                write!(f, " {m} |")?;
-            } else {
-                write!(f, " never resolved |")?;
-            }
+        margin_table(f, &self.behind_rules)
+    }
+}
+
+/// A table of (min_score, resolved_margin, share right, false resolved) rows, one line per
+/// least score of [`MIN_SCORES`] and one column per margin of [`MARGINS`].
+fn margin_table(
+    f: &mut std::fmt::Formatter<'_>,
+    cells: &[(f64, f64, f64, usize)],
+) -> std::fmt::Result {
+    write!(f, "| min_score |")?;
+    for m in MARGINS {
+        if m.is_finite() {
+            write!(f, " {m} |")?;
+        } else {
+            write!(f, " never resolved |")?;
+        }
+    }
+    writeln!(f)?;
+    writeln!(f, "|---:|{}", "---:|".repeat(MARGINS.len()))?;
+    for row in cells.chunks(MARGINS.len()) {
+        let floor = row[0].0;
+        if floor.is_finite() {
+            write!(f, "| {floor} |")?;
+        } else {
+            write!(f, "| none |")?;
+        }
+        for (_, _, acc, fr) in row {
+            write!(f, " {} / {fr} |", pct(*acc))?;
         }
         writeln!(f)?;
-        writeln!(f, "|---:|{}", "---:|".repeat(MARGINS.len()))?;
-        for row in self.behind_rules.chunks(MARGINS.len()) {
-            let floor = row[0].0;
-            if floor.is_finite() {
-                write!(f, "| {floor} |")?;
-            } else {
-                write!(f, "| none |")?;
-            }
-            for (_, _, acc, fr) in row {
-                write!(f, " {} / {fr} |", pct(*acc))?;
-            }
-            writeln!(f)?;
-        }
-        Ok(())
     }
+    Ok(())
 }
 
 /// The model overrules the rules only in a post whose non-blank text lies less than this share
@@ -658,6 +667,13 @@ pub struct Overrules {
     /// Per gap: share of states right, false "resolved", posts whose rules' phases were
     /// replaced.
     pub rows: Vec<(f64, f64, usize, usize)>,
+    /// At the configured `override_gap`, per least score ([`MIN_SCORES`]) and margin for
+    /// "resolved" ([`MARGINS`]) of the fallback (where no rule spoke): share of states right,
+    /// false "resolved". Like the gap, these are chosen here: out of fold on the model's own
+    /// posts the rules read the posts they were written on, which no later post resembles.
+    pub fallback: Vec<(f64, f64, f64, usize)>,
+    /// The configured `override_gap`, `min_score` and `resolved_margin`.
+    pub configured: (Option<f64>, f64, f64),
 }
 
 impl Learnt {
@@ -685,28 +701,37 @@ impl Learnt {
             }
             (right as f64 / posts.len().max(1) as f64, false_resolved)
         };
+        // The state read in post `i` with the model behind the rules at these settings, and
+        // whether it replaced the rules' phases.
+        let pick = |i: usize, gap: f64, min_score: f64, margin: f64| -> (Option<Phase>, bool) {
+            let rules = posts[i].rules;
+            if rules.is_none() {
+                return (phase_of(decide(&scores[i], min_score, margin)), false);
+            }
+            if posts[i].covered >= OVERRULE_MAX_COVERED {
+                return (rules, false);
+            }
+            match overrule(&scores[i], class_of(rules), gap) {
+                Some(c) => (phase_of(c), true),
+                None => (rules, false),
+            }
+        };
         let rows = GAPS
             .iter()
             .map(|&gap| {
-                let pick = |i: usize| -> (Option<Phase>, bool) {
-                    let rules = posts[i].rules;
-                    if rules.is_none() {
-                        return (
-                            phase_of(decide(&scores[i], s.min_score, s.resolved_margin)),
-                            false,
-                        );
-                    }
-                    if posts[i].covered >= OVERRULE_MAX_COVERED {
-                        return (rules, false);
-                    }
-                    match overrule(&scores[i], class_of(rules), gap) {
-                        Some(c) => (phase_of(c), true),
-                        None => (rules, false),
-                    }
-                };
+                let pick = |i| pick(i, gap, s.min_score, s.resolved_margin);
                 let (acc, fr) = tally(&|i| pick(i).0);
                 let replaced = (0..posts.len()).filter(|&i| pick(i).1).count();
                 (gap, acc, fr, replaced)
+            })
+            .collect();
+        let gap = s.override_gap.unwrap_or(f64::INFINITY);
+        let fallback = MIN_SCORES
+            .iter()
+            .flat_map(|&floor| MARGINS.iter().map(move |&m| (floor, m)))
+            .map(|(floor, m)| {
+                let (acc, fr) = tally(&|i| pick(i, gap, floor, m).0);
+                (floor, m, acc, fr)
             })
             .collect();
         Overrules {
@@ -717,6 +742,8 @@ impl Learnt {
                 .count(),
             rules: tally(&|i| posts[i].rules),
             rows,
+            fallback,
+            configured: (s.override_gap, s.min_score, s.resolved_margin),
         }
     }
 }
@@ -744,7 +771,15 @@ impl std::fmt::Display for Overrules {
             };
             writeln!(f, "| {gap} | {} | {fr} | {replaced} |", pct(*acc))?;
         }
-        Ok(())
+        let (gap, min_score, margin) = self.configured;
+        let gap = gap.map_or("never".to_string(), |g| g.to_string());
+        writeln!(
+            f,
+            "where no rule spoke, at override_gap {gap} (configured: min_score {min_score}, \
+             resolved_margin {margin}): share of states right / false resolved, per min_score \
+             (rows) and resolved_margin (columns):"
+        )?;
+        margin_table(f, &self.fallback)
     }
 }
 
