@@ -1486,6 +1486,53 @@ mod tests {
     }
 
     #[test]
+    fn blind_posts_measure_the_fallbacks_least_score_and_margin_at_the_configured_gap() {
+        let mut l = learnt(&POSTS, 0.0);
+        l.settings.override_gap = Some(0.5);
+        let post = |text, state, rules| BlindPost {
+            text,
+            state,
+            rules,
+            covered: 0.0,
+            status_word: false,
+        };
+        let posts = [
+            post(
+                "looking into failed pages",
+                Some(Phase::Investigating),
+                None,
+            ),
+            post("watching the fix", Some(Phase::Monitoring), None),
+            post("office lunch on monday", None, None),
+            post(
+                "good again, behind us",
+                Some(Phase::Resolved),
+                Some(Phase::Investigating),
+            ),
+        ];
+        let o = l.overrules(&posts);
+        assert_eq!(o.configured, (Some(0.5), 0.0, 0.0));
+        assert_eq!(o.fallback.len(), MIN_SCORES.len() * MARGINS.len());
+        // The cell of the configured settings is the row of the configured gap.
+        let cell = o
+            .fallback
+            .iter()
+            .find(|c| c.0 == 0.0 && c.1 == 0.0)
+            .expect("min_score 0, margin 0");
+        let row = o.rows.iter().find(|r| r.0 == 0.5).expect("gap 0.5");
+        assert_eq!((cell.2, cell.3), (row.1, row.2));
+        // A margin that never lets the fallback say "resolved" cannot add a false one.
+        for c in o.fallback.iter().filter(|c| c.1.is_infinite()) {
+            assert_eq!(c.3, 0);
+        }
+        let printed = o.to_string();
+        assert!(
+            printed.contains("where no rule spoke, at override_gap 0.5"),
+            "{printed}"
+        );
+    }
+
+    #[test]
     fn training_is_deterministic_and_done_once_per_process() {
         let (a, b) = (learnt(&POSTS, 0.0), learnt(&POSTS, 0.0));
         assert!(std::ptr::eq(a.model(), b.model()));
