@@ -151,6 +151,28 @@ const CASES: &[(&str, &str)] = &[
         "Maintenance programmée le 30 novembre de 2h à 4h.",
         "lang=fr maintenance_scheduled@11-30T02:00",
     ),
+    // A planned time without a date is the next one (the post is of 06:00 UTC).
+    (
+        "Scheduled maintenance from 02:00 to 04:00 UTC.",
+        "maintenance_scheduled@11-29T02:00",
+    ),
+    (
+        "Scheduled maintenance tonight 22:00-23:00 UTC on the control panel.",
+        "maintenance_scheduled@11-28T22:00",
+    ),
+    // The date after the time, the day before the month, a range's zone on its start.
+    (
+        "We will be undergoing maintenance from 16:30 UTC on Monday, Nov 30 to 18:00 UTC.",
+        "maintenance_scheduled@11-30T16:30",
+    ),
+    (
+        "A planned maintenance from 1 December 2026 at 21:00 PST until 23:00 PST.",
+        "maintenance_scheduled@12-02T05:00",
+    ),
+    (
+        "Between 3:00 - 3:30 pm PST, there will be a network maintenance.",
+        "maintenance_scheduled@11-28T23:00",
+    ),
 ];
 
 #[test]

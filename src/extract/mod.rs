@@ -247,12 +247,27 @@ struct TimeMatch {
 }
 
 impl TimeMatch {
-    fn resolve(&self, pack: &Pack, text: &str, ctx: &ExtractContext) -> Option<DateTime<Utc>> {
+    fn resolve(
+        &self,
+        pack: &Pack,
+        text: &str,
+        ctx: &ExtractContext,
+        when: time::When,
+    ) -> Option<DateTime<Utc>> {
         let caps = pack.rules[self.rule].regexes[self.regex].captures_at(text, self.start)?;
         if caps.get(0)?.start() != self.start {
             return None;
         }
-        time::resolve(&caps, ctx.tz, ctx.reference)
+        time::resolve(&caps, ctx.tz, ctx.reference, when)
+    }
+}
+
+/// Which way a bare time beside a statement of `y` is read: ahead of the post for planned
+/// work, back from it otherwise.
+fn when_of(y: Yield) -> time::When {
+    match y {
+        Yield::Phase(Phase::MaintenanceScheduled) => time::When::Ahead,
+        _ => time::When::Past,
     }
 }
 
@@ -635,7 +650,7 @@ impl Extractor {
                         rule: t.rule,
                         start: t.start,
                         end: t.end,
-                        value: HitValue::Time(t.resolve(pack, text, ctx)?),
+                        value: HitValue::Time(t.resolve(pack, text, ctx, time::When::Past)?),
                     })
                 }));
                 out.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
@@ -1152,33 +1167,39 @@ fn extract_with(
     let (shares, values): (Vec<Hit>, Vec<Hit>) = values
         .into_iter()
         .partition(|h| matches!(h.value, HitValue::Share(_)));
-    // Each time mention resolved at most once, when a statement needs it.
-    let mut resolved: Vec<Option<Option<DateTime<Utc>>>> = vec![None; times.len()];
-    // The time mention nearest to `start..end` in its sentence (the first such, on a tie).
-    let nearest_time =
-        |resolved: &mut Vec<Option<Option<DateTime<Utc>>>>, start: usize, end: usize| {
-            let sent = sentence(text, start);
-            let mut mentioned_at = None;
-            let mut best = usize::MAX;
-            for (i, t) in times.iter().enumerate() {
-                if !(t.start >= sent.0 && sentence(text, t.start) == sent) {
-                    continue;
-                }
-                let distance = if t.start >= end {
-                    t.start - end
-                } else {
-                    start.saturating_sub(t.end)
-                };
-                if distance >= best {
-                    continue;
-                }
-                if let Some(at) = *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx)) {
-                    best = distance;
-                    mentioned_at = Some(at);
-                }
+    // Each time mention resolved at most once each way (back from the post, ahead of it), when a
+    // statement needs it.
+    type Resolved = Vec<[Option<Option<DateTime<Utc>>>; 2]>;
+    let mut resolved: Resolved = vec![[None; 2]; times.len()];
+    let resolve = |resolved: &mut Resolved, i: usize, when: time::When| {
+        *resolved[i][usize::from(when == time::When::Ahead)]
+            .get_or_insert_with(|| times[i].resolve(pack, text, ctx, when))
+    };
+    // The time mention nearest to `start..end` in its sentence (the first such, on a tie), read
+    // the way a statement of `y` reads it.
+    let nearest_time = |resolved: &mut Resolved, start: usize, end: usize, y: Yield| {
+        let sent = sentence(text, start);
+        let mut mentioned_at = None;
+        let mut best = usize::MAX;
+        for (i, t) in times.iter().enumerate() {
+            if !(t.start >= sent.0 && sentence(text, t.start) == sent) {
+                continue;
             }
-            mentioned_at
-        };
+            let distance = if t.start >= end {
+                t.start - end
+            } else {
+                start.saturating_sub(t.end)
+            };
+            if distance >= best {
+                continue;
+            }
+            if let Some(at) = resolve(resolved, i, when_of(y)) {
+                best = distance;
+                mentioned_at = Some(at);
+            }
+        }
+        mentioned_at
+    };
     let mut kept = without_overlaps(pack, values);
     // A rule that `lowers` phases takes back the statements of those phases made before it
     // (nothing to do, and nothing allocated, in the usual post where no such rule matched).
@@ -1223,7 +1244,7 @@ fn extract_with(
         seen.push((sent, y));
         out.push(Statement {
             yields: y,
-            mentioned_at: nearest_time(&mut resolved, h.start, h.end),
+            mentioned_at: nearest_time(&mut resolved, h.start, h.end, y),
             rule_id: pack.rules[h.rule].id.clone(),
             span: (h.start, h.end),
             matched: text[h.start..h.end].to_string(),
@@ -1246,9 +1267,9 @@ fn extract_with(
                     _ => out.retain(|s| s.phase().is_none()),
                 }
                 if let Some(p) = state.filter(|p| !phases.contains(p)) {
-                    let mentioned_at = times.iter().enumerate().find_map(|(i, t)| {
-                        *resolved[i].get_or_insert_with(|| t.resolve(pack, text, ctx))
-                    });
+                    let when = when_of(Yield::Phase(p));
+                    let mentioned_at =
+                        (0..times.len()).find_map(|i| resolve(&mut resolved, i, when));
                     out.push(Statement {
                         yields: Yield::Phase(p),
                         mentioned_at,
@@ -1266,7 +1287,7 @@ fn extract_with(
                     };
                     out.push(Statement {
                         yields: y,
-                        mentioned_at: nearest_time(&mut resolved, s.start, s.end),
+                        mentioned_at: nearest_time(&mut resolved, s.start, s.end, y),
                         rule_id: format!("{}.learnt.share", pack.lang),
                         span: (s.start, s.end),
                         matched: text[s.start..s.end].to_string(),

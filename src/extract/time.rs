@@ -1,7 +1,9 @@
 //! Resolving a time a post mentions ("vers 11h30", "11:30 UTC", "Nov 24, 11:30 UTC", "since 09:45
 //! CET") to UTC: in the zone the text names, else in the provider's zone. A bare time is on the
-//! post's date, never more than an hour after the post itself; a date the text names ("Nov 30",
-//! « le 30 novembre ») is the one nearest the post, ahead of it in a maintenance notice.
+//! post's date, never more than an hour after the post itself — except where it tells when
+//! planned work will happen ([`When::Ahead`]): then it is the next such time, never more than an
+//! hour before the post ("tonight from 23:00", "from 02:00 to 04:00" in a notice of the evening
+//! before). A date the text names ("Nov 30", « le 30 novembre ») is the one nearest the post.
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -89,8 +91,25 @@ fn month(s: &str) -> Option<u32> {
         })
 }
 
+/// Which way from its post a bare time (one without a date) is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// What happened: on the post's date, or the day before when that would put it more than
+    /// [`AHEAD_SLACK`] after the post ("depuis 23h50" posted at 01:00).
+    Past,
+    /// What is planned (a scheduled maintenance): on the post's date, or the day after when that
+    /// would put it more than [`AHEAD_SLACK`] before the post ("from 02:00 to 04:00 UTC" posted
+    /// at 20:00).
+    Ahead,
+}
+
 /// Resolves the captures of a time rule (`h`, optional `m`, `ampm`, `tz`, `mon`, `day`).
-pub fn resolve(caps: &Captures<'_>, tz: Tz, reference: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn resolve(
+    caps: &Captures<'_>,
+    tz: Tz,
+    reference: DateTime<Utc>,
+    when: When,
+) -> Option<DateTime<Utc>> {
     let mut h: u32 = caps.name("h")?.as_str().parse().ok()?;
     let m: u32 = caps
         .name("m")
@@ -153,10 +172,10 @@ pub fn resolve(caps: &Captures<'_>, tz: Tz, reference: DateTime<Utc>) -> Option<
             .min_by_key(|at| (*at - reference).abs()),
         (None, _) => {
             let at = resolve_on(ref_local)?;
-            if at > reference + AHEAD_SLACK {
-                resolve_on(ref_local.pred_opt()?)
-            } else {
-                Some(at)
+            match when {
+                When::Past if at > reference + AHEAD_SLACK => resolve_on(ref_local.pred_opt()?),
+                When::Ahead if at + AHEAD_SLACK < reference => resolve_on(ref_local.succ_opt()?),
+                _ => Some(at),
             }
         }
     }
@@ -172,7 +191,7 @@ mod tests {
         let reference = DateTime::parse_from_rfc3339(reference)
             .unwrap()
             .with_timezone(&Utc);
-        resolve(&caps, tz, reference).map(|t| t.to_rfc3339())
+        resolve(&caps, tz, reference, When::Past).map(|t| t.to_rfc3339())
     }
 
     const HM: &str = r"(?P<h>\d{1,2})[h:](?P<m>\d{2})?(?:\s*(?P<tz>UTC|CET|PDT|[+-]\d{2}:?\d{2}))?";
@@ -219,6 +238,27 @@ mod tests {
             "2026-11-17T01:00:00Z",
         );
         assert_eq!(got.as_deref(), Some("2026-11-16T22:50:00+00:00"));
+    }
+
+    #[test]
+    fn a_planned_time_earlier_in_the_day_than_the_post_is_tomorrow() {
+        let ahead = |text: &str, reference: &str| {
+            let caps = regex::Regex::new(HM).unwrap().captures(text).unwrap();
+            let reference = DateTime::parse_from_rfc3339(reference).unwrap();
+            resolve(&caps, Tz::UTC, reference.with_timezone(&Utc), When::Ahead)
+                .map(|t| t.to_rfc3339())
+        };
+        // A notice of the evening for the night: the next day.
+        let got = ahead("02:00 UTC", "2026-11-28T20:00:00Z");
+        assert_eq!(got.as_deref(), Some("2026-11-29T02:00:00+00:00"));
+        // "Tonight at 23:00", posted in the morning: the same day (read as past, the day before).
+        let got = ahead("23:00 UTC", "2026-11-28T06:00:00Z");
+        assert_eq!(got.as_deref(), Some("2026-11-28T23:00:00+00:00"));
+        let past = caps_resolve(HM, "23:00 UTC", Tz::UTC, "2026-11-28T06:00:00Z");
+        assert_eq!(past.as_deref(), Some("2026-11-27T23:00:00+00:00"));
+        // A window that began within the hour is today's.
+        let got = ahead("01:00 UTC", "2026-11-28T01:30:00Z");
+        assert_eq!(got.as_deref(), Some("2026-11-28T01:00:00+00:00"));
     }
 
     #[test]
