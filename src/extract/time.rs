@@ -131,10 +131,11 @@ pub fn resolve(
         .name("tz")
         .map(|z| z.as_str())
         .and_then(|z| numeric_offset(z).or_else(|| named_offset(z)));
-    // A zone named by its city (« heure de Paris »): that zone, summer time included, whatever
-    // the provider's.
-    let tz = match caps.name("tz").map(|z| z.as_str().to_lowercase()) {
-        Some(z) if z.ends_with("paris") => chrono_tz::Europe::Paris,
+    // A zone named by its city (« heure de Paris ») or by its IANA name ("US/Pacific", as Google
+    // Cloud writes it): that zone, summer time included, whatever the provider's.
+    let tz = match caps.name("tz").map(|z| z.as_str()) {
+        Some(z) if z.to_lowercase().ends_with("paris") => chrono_tz::Europe::Paris,
+        Some(z) if z.contains('/') => z.parse().unwrap_or(tz),
         _ => tz,
     };
     let explicit_date = match (caps.name("mon"), caps.name("day")) {
@@ -227,6 +228,18 @@ mod tests {
         assert_eq!(got.as_deref(), Some("2026-11-17T08:30:00+00:00"));
         let got = caps_resolve(re, "9h30 (heure de Paris)", Tz::UTC, "2026-07-17T12:00:00Z");
         assert_eq!(got.as_deref(), Some("2026-07-17T07:30:00+00:00"));
+    }
+
+    #[test]
+    fn a_zone_named_by_its_iana_name_is_read_with_its_summer_time() {
+        let re = r"(?P<h>\d{2}):(?P<m>\d{2}) (?P<tz>US/Pacific|Mars/Olympus)";
+        let got = caps_resolve(re, "04:54 US/Pacific", Tz::UTC, "2026-02-27T20:00:00Z");
+        assert_eq!(got.as_deref(), Some("2026-02-27T12:54:00+00:00"));
+        let got = caps_resolve(re, "04:54 US/Pacific", Tz::UTC, "2026-07-15T20:00:00Z");
+        assert_eq!(got.as_deref(), Some("2026-07-15T11:54:00+00:00"));
+        // A name no zone has: the provider's zone.
+        let got = caps_resolve(re, "04:54 Mars/Olympus", Tz::UTC, "2026-07-15T20:00:00Z");
+        assert_eq!(got.as_deref(), Some("2026-07-15T04:54:00+00:00"));
     }
 
     #[test]
