@@ -170,6 +170,10 @@ enum PatternsCommand {
         /// The rule folder.
         #[arg(default_value = "patterns")]
         dir: PathBuf,
+        /// List each phase example that the whole extractor (every rule of its language, the
+        /// learnt model behind them) reads otherwise than its rule, not only their count.
+        #[arg(long)]
+        read_otherwise: bool,
     },
     /// Measure the rules against labelled posts (JSON Lines with `text` and `phases` or
     /// `status`, optionally `restored`/`affected`): per-phase precision and recall, state
@@ -476,9 +480,14 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Patterns {
-            command: PatternsCommand::Test { dir },
+            command:
+                PatternsCommand::Test {
+                    dir,
+                    read_otherwise,
+                },
         } => {
-            let report = statustrail::extract::test_patterns(&dir)?;
+            let mut report = statustrail::extract::test_patterns(&dir)?;
+            report.list_read_otherwise = read_otherwise;
             print!("{report}");
             if !report.passed() {
                 return Ok(std::process::ExitCode::FAILURE);

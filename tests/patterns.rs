@@ -17,6 +17,11 @@ fn every_rule_in_patterns_passes_its_examples() {
     assert!(report.rules >= 20 && report.examples >= 100, "{report}");
     // Nor do they name a guard or a fragment they do not use.
     assert!(report.unused.is_empty(), "{report}");
+    // Phase examples the whole extractor reads otherwise than their rule (the learnt model
+    // overruling a rule that reads a few words of a sentence, or a rule of higher precedence):
+    // 72 of 3,070 in session 24. A change that adds some is to be looked at
+    // (`statustrail patterns test --read-otherwise`), not only this count raised.
+    assert!(report.read_otherwise.len() <= 72, "{report}");
 }
 
 #[test]
@@ -842,4 +847,44 @@ fn the_share_reader_is_cross_validated_share_by_share() {
     write(&dir.path().join("en"), "percentages.toml", SHARE_RULES);
     let x = Extractor::from_dir(dir.path()).unwrap();
     assert!(x.share_cross_validation("en", 3).is_none());
+}
+
+#[test]
+fn an_example_the_whole_extractor_reads_otherwise_is_noted_not_failed() {
+    // Each rule reads its own example, but where both match, the rule of higher priority takes
+    // the words: `patterns test` passes and notes the example the whole extractor reads
+    // otherwise.
+    let mut report = self_test(
+        "phases.toml",
+        r#"lang = "en"
+[[rule]]
+id = "en.back"
+yields = "recovering"
+regex = ['''\bback up\b''']
+examples = [{ text = "The API is back up.", expect = "recovering" }]
+
+[[rule]]
+id = "en.api_back"
+yields = "resolved"
+priority = 10
+regex = ['''\bAPI is back up\b''']
+examples = [{ text = "The whole API is back up.", expect = "resolved" }]
+"#,
+    );
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.phase_examples, 2);
+    assert_eq!(report.read_otherwise.len(), 1, "{report}");
+    let noted = &report.read_otherwise[0];
+    assert_eq!(noted.rule, "en.back");
+    assert_eq!(noted.problem, "reads resolved, not recovering");
+    let summary = report.to_string();
+    assert!(
+        summary.contains("1 of 2 phase examples are read otherwise")
+            && summary.contains("--read-otherwise")
+            && !summary.contains("The API is back up."),
+        "{summary}"
+    );
+    report.list_read_otherwise = true;
+    let listed = report.to_string();
+    assert!(listed.contains("The API is back up."), "{listed}");
 }
