@@ -804,20 +804,49 @@ pub fn rules_read(text: &str, statements: &[Statement]) -> f64 {
     learnt::covered(text, spans)
 }
 
+/// How far from a match the extractor reads its sentence or clause, each way, in bytes. Real
+/// sentences are a few hundred bytes (the longest labelled post, a Google Cloud report, is 10 KB
+/// in all); a post of one endless "sentence" of matches ("90 % 90 % …", hostile or broken) would
+/// otherwise be read once per match, end to end.
+const REACH: usize = 2_000;
+
+/// At most this many rule matches of each kind (phases and shares, times) are read in one post,
+/// the first ones: no real post comes near (a few dozen at most), and each statement is
+/// compared with the others, so a post of a hundred thousand matches would take hours.
+const MAX_MATCHES: usize = 2_000;
+
+/// The char boundary at or before `i` in `text`.
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The char boundary at or after `i` in `text` (at most its length).
+fn ceil_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
 /// Sentence bounds, for attaching mentioned times to statements: from the last ".", "!", "?" or
-/// line break before `pos` to the next after it, none of them counting when a digit follows.
+/// line break before `pos` to the next after it, none of them counting when a digit follows;
+/// at most [`REACH`] bytes each way.
 fn sentence(text: &str, pos: usize) -> (usize, usize) {
     let b = text.as_bytes();
     let is_end = |i: usize, limit: usize| {
         matches!(b[i], b'.' | b'!' | b'?' | b'\n') && !(i + 1 < limit && b[i + 1].is_ascii_digit())
     };
-    let s = (0..pos)
+    let from = ceil_boundary(text, pos.saturating_sub(REACH));
+    let to = floor_boundary(text, (pos + REACH).min(b.len()));
+    let s = (from..pos)
         .rev()
         .find(|&i| is_end(i, pos))
-        .map_or(0, |i| i + 1);
-    let e = (pos..b.len())
-        .find(|&i| is_end(i, b.len()))
-        .unwrap_or(b.len());
+        .map_or(from, |i| i + 1);
+    let e = (pos..to).find(|&i| is_end(i, b.len())).unwrap_or(to);
     (s, e)
 }
 
@@ -1016,6 +1045,9 @@ fn hits(
             let (cs, ce) = clauses
                 .get_or_init(|| Clauses::new(text))
                 .around(start, end);
+            // At most `REACH` bytes each way of the match.
+            let cs = cs.max(ceil_boundary(text, start.saturating_sub(REACH)));
+            let ce = ce.min(floor_boundary(text, (end + REACH).min(text.len())));
             rule.unless
                 .as_ref()
                 .is_some_and(|g| g.is_match(&text[cs..start]))
@@ -1162,7 +1194,19 @@ fn extract_with(
     text: &str,
     ctx: &ExtractContext,
 ) -> Vec<Statement> {
-    let (values, times) = hits(pack, only, exhaustive, false, text);
+    let (mut values, mut times) = hits(pack, only, exhaustive, false, text);
+    if values.len() > MAX_MATCHES || times.len() > MAX_MATCHES {
+        tracing::warn!(
+            matches = values.len(),
+            times = times.len(),
+            bytes = text.len(),
+            "a post with more rule matches than any real one: only the first {MAX_MATCHES} of each kind are read"
+        );
+        values.sort_by_key(|h| h.start);
+        values.truncate(MAX_MATCHES);
+        times.sort_by_key(|t| t.start);
+        times.truncate(MAX_MATCHES);
+    }
     // The shares the `share` rules found wait for the share reader, below.
     let (shares, values): (Vec<Hit>, Vec<Hit>) = values
         .into_iter()
@@ -1224,7 +1268,9 @@ fn extract_with(
     // The fallback rules are read only when no phase is left: a single word of return, cause or
     // failure names the post's phase when no phrase did.
     if !kept.iter().any(is_phase) && pack.fallback.contains(&true) {
-        let (values, _) = hits(pack, only, exhaustive, true, text);
+        let (mut values, _) = hits(pack, only, exhaustive, true, text);
+        values.sort_by_key(|h| h.start);
+        values.truncate(MAX_MATCHES);
         if !values.is_empty() {
             kept.extend(without_overlaps(pack, values));
             kept.sort_by_key(|h| h.start);
@@ -1385,6 +1431,45 @@ fn share_rules_key(pack: &Pack) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A post of endless matches (broken or hostile: "90 % 90 % …", one resolution repeated
+    /// in thousands of sentences) is read in time linear in its length: its first
+    /// [`MAX_MATCHES`] matches of each kind, each sentence and clause read at most [`REACH`]
+    /// bytes from its match. Each of these posts took minutes to hours before.
+    #[test]
+    fn a_post_of_endless_matches_is_read_its_first_matches_only() {
+        let x = Extractor::bundled().unwrap();
+        let ctx = ExtractContext {
+            lang: Some("en".into()),
+            tz: chrono_tz::UTC,
+            reference: "2026-11-28T12:00:00Z".parse().unwrap(),
+        };
+        let sentence = "This incident has been resolved at 11:30 UTC. ";
+        let got = x.extract(&sentence.repeat(5_000), &ctx);
+        let resolved: Vec<_> = got
+            .iter()
+            .filter(|s| s.phase() == Some(Phase::Resolved))
+            .collect();
+        assert!(resolved.len() > 100 && resolved.len() <= MAX_MATCHES);
+        let at = "2026-11-28T11:30:00Z".parse().ok();
+        assert!(resolved.iter().all(|s| s.mentioned_at == at));
+        // The same sentence alone reads the same.
+        let one = x.extract(sentence, &ctx);
+        assert_eq!(
+            (one[0].yields, one[0].mentioned_at),
+            (resolved[0].yields, at)
+        );
+        // One sentence of twenty thousand shares, and a share in a sentence beyond the reach.
+        assert!(x.extract(&"90 % ".repeat(20_000), &ctx).len() <= MAX_MATCHES);
+        let far = format!(
+            "{} 90% of the sites are back online.",
+            "word ".repeat(2_000)
+        );
+        assert!(x
+            .extract(&far, &ctx)
+            .iter()
+            .any(|s| s.restored().map(|p| p.value()) == Some(90.0)));
+    }
 
     /// `RuleRegex::matches_from` searches anchored at each place a match may begin; it must find
     /// what an unanchored `find_iter` finds, for every bundled regex, on real posts and on text
