@@ -53,6 +53,11 @@ const CASES: &[(&str, &str)] = &[
         "monitoring",
     ),
     ("This incident has been resolved.", "resolved"),
+    ("Service restored.", "lang=en resolved"),
+    (
+        "All services restored at 11:30 UTC.",
+        "resolved@11-27T11:30",
+    ),
     ("An incident report will follow.", "postmortem"),
     // Phases, French.
     (
@@ -70,6 +75,7 @@ const CASES: &[(&str, &str)] = &[
     ("Rétablissement en cours.", "lang=fr recovering !resolved"),
     ("Retour à la normale.", "lang=fr resolved"),
     ("Incident clos.", "lang=fr resolved"),
+    ("Service rétabli.", "lang=fr resolved"),
     ("L'ensemble des services est rétabli.", "lang=fr resolved"),
     (
         "Ce n'était pas une attaque DDoS ; un rapport d'incident suivra.",
