@@ -54,6 +54,12 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("This incident has been resolved.", "resolved"),
     ("Service restored.", "lang=en resolved"),
+    ("Partial outage in the API.", "investigating"),
+    ("Service degraded.", "investigating"),
+    (
+        "The maintenance window has ended.",
+        "maintenance_completed !maintenance_scheduled",
+    ),
     (
         "All services restored at 11:30 UTC.",
         "resolved@11-27T11:30",
