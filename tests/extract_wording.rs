@@ -142,6 +142,15 @@ const CASES: &[(&str, &str)] = &[
         "60 % des appels au support concernent la messagerie.",
         "!restored=60 !affected=60",
     ),
+    // Restored, not affected, though the share is "of the affected" ones.
+    (
+        "We have restored 80% of the affected servers.",
+        "restored=80 !affected=80",
+    ),
+    (
+        "Rétablis : 80 % des sites affectés.",
+        "lang=fr restored=80 !affected=80",
+    ),
     // Times: named zones, the provider's zone otherwise, named days (ahead in a notice).
     (
         "The issue was identified at 11:30 UTC.",
