@@ -56,6 +56,8 @@ const CASES: &[(&str, &str)] = &[
     ("Service restored.", "lang=en resolved"),
     ("Partial outage in the API.", "investigating"),
     ("Service degraded.", "investigating"),
+    ("Network issues in Frankfurt.", "investigating"),
+    ("Back to business as usual.", "resolved"),
     (
         "The maintenance window has ended.",
         "maintenance_completed !maintenance_scheduled",

@@ -19,7 +19,7 @@ fn every_rule_in_patterns_passes_its_examples() {
     assert!(report.unused.is_empty(), "{report}");
     // Phase examples the whole extractor reads otherwise than their rule (the learnt model
     // overruling a rule that reads a few words of a sentence, or a rule of higher precedence):
-    // 72 of 3,082 in session 24. A change that adds some is to be looked at
+    // 72 of 3,087 in session 24. A change that adds some is to be looked at
     // (`statustrail patterns test --read-otherwise`), not only this count raised.
     assert!(report.read_otherwise.len() <= 72, "{report}");
 }
