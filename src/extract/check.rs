@@ -51,6 +51,18 @@ pub struct PatternReport {
     pub list_read_otherwise: bool,
 }
 
+impl Failure {
+    /// Two lines: `{tag} file:line rule id: {lead}problem`, then the example's text under it.
+    fn write(&self, f: &mut fmt::Formatter<'_>, tag: &str, lead: &str) -> fmt::Result {
+        writeln!(
+            f,
+            "{tag} {}:{} rule {}: {lead}{}",
+            self.file, self.line, self.rule, self.problem
+        )?;
+        writeln!(f, "{:width$} text: {:?}", "", self.text, width = tag.len())
+    }
+}
+
 impl PatternReport {
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
@@ -63,22 +75,12 @@ impl fmt::Display for PatternReport {
             writeln!(f, "note: {u}: used by no rule")?;
         }
         for x in &self.failures {
-            writeln!(
-                f,
-                "FAIL {}:{} rule {}: {}",
-                x.file, x.line, x.rule, x.problem
-            )?;
-            writeln!(f, "     text: {:?}", x.text)?;
+            x.write(f, "FAIL", "")?;
         }
         if !self.read_otherwise.is_empty() {
             if self.list_read_otherwise {
                 for x in &self.read_otherwise {
-                    writeln!(
-                        f,
-                        "note: {}:{} rule {}: the whole extractor {}",
-                        x.file, x.line, x.rule, x.problem
-                    )?;
-                    writeln!(f, "      text: {:?}", x.text)?;
+                    x.write(f, "note:", "the whole extractor ")?;
                 }
             }
             writeln!(

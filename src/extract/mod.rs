@@ -815,6 +815,15 @@ const REACH: usize = 2_000;
 /// compared with the others, so a post of a hundred thousand matches would take hours.
 const MAX_MATCHES: usize = 2_000;
 
+/// Keeps the first [`MAX_MATCHES`] of `matches` in text order (all of them, untouched, when there
+/// are no more).
+fn keep_first<T>(matches: &mut Vec<T>, start: impl Fn(&T) -> usize) {
+    if matches.len() > MAX_MATCHES {
+        matches.sort_by_key(start);
+        matches.truncate(MAX_MATCHES);
+    }
+}
+
 /// The char boundary at or before `i` in `text`.
 fn floor_boundary(text: &str, mut i: usize) -> usize {
     while !text.is_char_boundary(i) {
@@ -1202,10 +1211,8 @@ fn extract_with(
             bytes = text.len(),
             "a post with more rule matches than any real one: only the first {MAX_MATCHES} of each kind are read"
         );
-        values.sort_by_key(|h| h.start);
-        values.truncate(MAX_MATCHES);
-        times.sort_by_key(|t| t.start);
-        times.truncate(MAX_MATCHES);
+        keep_first(&mut values, |h| h.start);
+        keep_first(&mut times, |t| t.start);
     }
     // The shares the `share` rules found wait for the share reader, below.
     let (shares, values): (Vec<Hit>, Vec<Hit>) = values
@@ -1269,8 +1276,7 @@ fn extract_with(
     // failure names the post's phase when no phrase did.
     if !kept.iter().any(is_phase) && pack.fallback.contains(&true) {
         let (mut values, _) = hits(pack, only, exhaustive, true, text);
-        values.sort_by_key(|h| h.start);
-        values.truncate(MAX_MATCHES);
+        keep_first(&mut values, |h| h.start);
         if !values.is_empty() {
             kept.extend(without_overlaps(pack, values));
             kept.sort_by_key(|h| h.start);

@@ -186,13 +186,24 @@ pub fn resolve(
 mod tests {
     use super::*;
 
-    fn caps_resolve(re: &str, text: &str, tz: Tz, reference: &str) -> Option<String> {
+    /// What `re`'s captures in `text` resolve to, read `when` from a post of `reference`.
+    fn caps_resolve_when(
+        re: &str,
+        text: &str,
+        tz: Tz,
+        reference: &str,
+        when: When,
+    ) -> Option<String> {
         let re = regex::Regex::new(re).unwrap();
         let caps = re.captures(text).unwrap();
         let reference = DateTime::parse_from_rfc3339(reference)
             .unwrap()
             .with_timezone(&Utc);
-        resolve(&caps, tz, reference, When::Past).map(|t| t.to_rfc3339())
+        resolve(&caps, tz, reference, when).map(|t| t.to_rfc3339())
+    }
+
+    fn caps_resolve(re: &str, text: &str, tz: Tz, reference: &str) -> Option<String> {
+        caps_resolve_when(re, text, tz, reference, When::Past)
     }
 
     const HM: &str = r"(?P<h>\d{1,2})[h:](?P<m>\d{2})?(?:\s*(?P<tz>UTC|CET|PDT|[+-]\d{2}:?\d{2}))?";
@@ -256,10 +267,7 @@ mod tests {
     #[test]
     fn a_planned_time_earlier_in_the_day_than_the_post_is_tomorrow() {
         let ahead = |text: &str, reference: &str| {
-            let caps = regex::Regex::new(HM).unwrap().captures(text).unwrap();
-            let reference = DateTime::parse_from_rfc3339(reference).unwrap();
-            resolve(&caps, Tz::UTC, reference.with_timezone(&Utc), When::Ahead)
-                .map(|t| t.to_rfc3339())
+            caps_resolve_when(HM, text, Tz::UTC, reference, When::Ahead)
         };
         // A notice of the evening for the night: the next day.
         let got = ahead("02:00 UTC", "2026-11-28T20:00:00Z");
