@@ -34,9 +34,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+use super::cache;
 use super::eval::{parse_labels, same_pct, EvalError};
 use super::shares::{self, ShareModel};
 use crate::model::Phase;
@@ -136,6 +137,8 @@ pub struct Learnt {
     shares: Vec<(Option<f64>, Option<f64>)>,
     /// Identifies posts and settings, so that equal ones are trained once per process.
     key: [u8; 32],
+    /// Identifies the posts alone (the bytes of their file), for the models kept on disk.
+    posts_hash: [u8; 32],
     model: OnceLock<Arc<Model>>,
     share_model: OnceLock<Arc<ShareModel>>,
 }
@@ -204,6 +207,7 @@ impl Learnt {
             posts,
             shares,
             key: h.finalize().into(),
+            posts_hash: sha2::Sha256::digest(jsonl.as_bytes()).into(),
             model: OnceLock::new(),
             share_model: OnceLock::new(),
         })
@@ -221,13 +225,21 @@ impl Learnt {
             static TRAINED: Trained<Model> = OnceLock::new();
             trained_once(&TRAINED, self.key, || {
                 let started = std::time::Instant::now();
-                let model = Model::train(&self.posts, self.settings.c);
+                // Training reads the posts and `c`; the other settings only read its scores.
+                let mut h = sha2::Sha256::new();
+                h.update(self.posts_hash);
+                h.update(self.settings.c.to_le_bytes());
+                let (model, origin) =
+                    cache::trained(cache::dir(), "phase", &h.finalize().into(), || {
+                        Model::train(&self.posts, self.settings.c)
+                    });
                 tracing::debug!(
                     posts = self.posts.len(),
                     features = model.features(),
                     ms = started.elapsed().as_millis() as u64,
                     path = %self.path.display(),
-                    "learnt fallback trained"
+                    "learnt fallback {}",
+                    origin.verb()
                 );
                 model
             })
@@ -249,22 +261,32 @@ impl Learnt {
     ) -> &ShareModel {
         self.share_model.get_or_init(|| {
             static TRAINED: Trained<ShareModel> = OnceLock::new();
+            let rules = rules();
             let mut h = sha2::Sha256::new();
             h.update(self.key);
-            h.update(rules().as_bytes());
+            h.update(rules.as_bytes());
             trained_once(&TRAINED, h.finalize().into(), || {
                 let started = std::time::Instant::now();
-                let shares: Vec<_> = self
-                    .labelled_shares(&find)
-                    .into_iter()
-                    .map(|(_, features, kind)| (features, kind))
-                    .collect();
-                let model = ShareModel::train(&shares, self.settings.share_c);
+                // Training reads the posts, `share_c` and the shares the rules find in them.
+                let mut h = sha2::Sha256::new();
+                h.update(self.posts_hash);
+                h.update(self.settings.share_c.to_le_bytes());
+                h.update(rules.as_bytes());
+                let (model, origin) =
+                    cache::trained(cache::dir(), "share", &h.finalize().into(), || {
+                        let shares: Vec<_> = self
+                            .labelled_shares(&find)
+                            .into_iter()
+                            .map(|(_, features, kind)| (features, kind))
+                            .collect();
+                        ShareModel::train(&shares, self.settings.share_c)
+                    });
                 tracing::debug!(
-                    shares = shares.len(),
+                    shares = model.trained_on.iter().sum::<usize>(),
                     ms = started.elapsed().as_millis() as u64,
                     path = %self.path.display(),
-                    "learnt share reader trained"
+                    "learnt share reader {}",
+                    origin.verb()
                 );
                 model
             })
@@ -945,7 +967,7 @@ pub(super) fn char_terms(w: &str, s: &mut GramScratch, out: &mut Vec<(u8, u64)>)
 
 /// A trained model: its vocabulary, each feature's inverse document frequency and block, and
 /// per feature the weight of each class (the last row is the bias).
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Model {
     /// Feature key → index; the keys are already hashes, so they are used as they are.
     vocab: nohash_hasher::IntMap<u64, u32>,
@@ -1530,6 +1552,32 @@ mod tests {
             printed.contains("where no rule spoke, at override_gap 0.5"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn a_model_kept_on_disk_reads_as_the_one_trained_bit_for_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        let posts: Vec<(String, usize)> = POSTS
+            .iter()
+            .map(|(t, p)| (t.to_string(), class_of(p.parse().ok())))
+            .collect();
+        let trained = Model::train(&posts, 1.0);
+        let path = cache::file(dir.path(), "phase", &[0; 32]);
+        cache::write(dir.path(), &path, &trained).unwrap();
+        let kept: Model = cache::read(&path).unwrap().expect("written");
+        for text in [
+            "good again, behind us",
+            "Looking into failed pages — naïve Ünicode ok",
+            "a word never seen: zyxwv",
+            "",
+        ] {
+            let bits = |s: [f64; CLASSES]| s.map(f64::to_bits);
+            assert_eq!(
+                bits(kept.scores(text)),
+                bits(trained.scores(text)),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use regex_automata::util::pool::Pool;
 
 use crate::model::{Percent, Phase, Statement, Yield};
 
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod eval;

@@ -21,6 +21,7 @@ use super::learnt::{
     char_terms, dot, fit, fnv, is_word, normalise, sublinear, vocabulary, GramScratch,
 };
 use super::learnt::{CHAR, FNV_START, WORD};
+use serde::{Deserialize, Serialize};
 
 /// What a share is: neither (index 0), restored or affected.
 pub(crate) const NEITHER: usize = 0;
@@ -39,7 +40,7 @@ const NEAREST_BEFORE: u8 = b'[';
 const NEAREST_AFTER: u8 = b']';
 
 /// A trained share reader.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ShareModel {
     vocab: nohash_hasher::IntMap<u64, u32>,
     idf: Vec<f32>,
