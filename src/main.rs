@@ -642,9 +642,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             patterns,
             no_learnt,
         } => {
+            // A language given for every post: only its rules are compiled.
             let mut rules = match patterns {
-                Some(dir) => Extractor::from_dir(&dir)?,
-                None => Extractor::from_dir_or_bundled(Path::new("patterns"))?,
+                Some(dir) => Extractor::from_dir_for(&dir, lang.as_deref())?,
+                None => Extractor::from_dir_or_bundled_for(Path::new("patterns"), lang.as_deref())?,
             };
             if no_learnt {
                 rules = rules.without_learnt();

@@ -49,6 +49,43 @@ pub struct ExtractContext {
     pub reference: DateTime<Utc>,
 }
 
+/// The rule files a post of `lang` is read with, when every post's language is given: its own
+/// language's and the `any` files (English's when `lang` has none, as [`Extractor::read`] reads
+/// it), and the labelled posts. Compiling the rules is most of a start-up, so a run
+/// told its language skips the others'. A file whose language cannot be read is kept, for its
+/// error to be reported as it would be.
+fn only_language(
+    files: Vec<(std::path::PathBuf, String)>,
+    lang: Option<&str>,
+) -> Vec<(std::path::PathBuf, String)> {
+    let Some(lang) = lang else {
+        return files;
+    };
+    #[derive(serde::Deserialize)]
+    struct Head {
+        lang: String,
+    }
+    let of = |(path, text): &(std::path::PathBuf, String)| -> Option<String> {
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            return None;
+        }
+        toml::from_str::<Head>(text).ok().map(|h| h.lang)
+    };
+    let langs: Vec<Option<String>> = files.iter().map(of).collect();
+    let wanted = if langs.iter().flatten().any(|l| l == lang) {
+        lang
+    } else {
+        "en"
+    };
+    files
+        .into_iter()
+        .zip(langs)
+        // Labelled posts are kept: only a kept `[learnt]` table reads them.
+        .filter(|(_, l)| l.as_ref().is_none_or(|l| l == wanted || l == "any"))
+        .map(|(f, _)| f)
+        .collect()
+}
+
 /// The rules of one language (plus the language-independent ones), behind their prefilter.
 #[derive(Debug, Clone)]
 struct Pack {
@@ -289,28 +326,45 @@ pub struct Extractor {
 impl Extractor {
     /// Loads and compiles every rule file below `dir`.
     pub fn from_dir(dir: &Path) -> Result<Self, RulesError> {
-        let files = rules::read_dir(dir)?;
-        if files.is_empty() {
-            return Err(RulesError::Empty(dir.to_path_buf()));
-        }
-        Self::from_files(files)
+        Self::from_dir_for(dir, None)
     }
 
     /// The rules bundled with the binary (the repository's `patterns/` at build time).
     pub fn bundled() -> Result<Self, RulesError> {
-        let mut files = Vec::new();
-        collect_bundled(&BUNDLED, &mut files);
-        files.sort();
-        Self::from_files(files)
+        Self::bundled_for(None)
     }
 
     /// `dir` when it exists, else the bundled rules.
     pub fn from_dir_or_bundled(dir: &Path) -> Result<Self, RulesError> {
+        Self::from_dir_or_bundled_for(dir, None)
+    }
+
+    /// The rule files below `dir`; with `lang`, only those a post of that language is read
+    /// with ([`only_language`]).
+    pub fn from_dir_for(dir: &Path, lang: Option<&str>) -> Result<Self, RulesError> {
+        let files = rules::read_dir(dir)?;
+        if files.is_empty() {
+            return Err(RulesError::Empty(dir.to_path_buf()));
+        }
+        Self::from_files(only_language(files, lang))
+    }
+
+    /// The bundled rules; with `lang`, only those a post of that language is read with.
+    pub fn bundled_for(lang: Option<&str>) -> Result<Self, RulesError> {
+        let mut files = Vec::new();
+        collect_bundled(&BUNDLED, &mut files);
+        files.sort();
+        Self::from_files(only_language(files, lang))
+    }
+
+    /// `dir` when it exists, else the bundled rules; with `lang`, only those a post of that
+    /// language is read with.
+    pub fn from_dir_or_bundled_for(dir: &Path, lang: Option<&str>) -> Result<Self, RulesError> {
         if dir.is_dir() {
-            Self::from_dir(dir)
+            Self::from_dir_for(dir, lang)
         } else {
             tracing::debug!(dir = %dir.display(), "no rules folder: using the bundled rules");
-            Self::bundled()
+            Self::bundled_for(lang)
         }
     }
 
@@ -1438,6 +1492,40 @@ fn share_rules_key(pack: &Pack) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Told every post's language, the extractor compiles that language's rules and the shared
+    /// ones only, and reads its posts as the whole extractor does; a language without rules is
+    /// read with English's, as it always was.
+    #[test]
+    fn a_run_told_its_language_compiles_that_language_only_and_reads_the_same() {
+        let all = Extractor::bundled().unwrap();
+        assert_eq!(all.languages(), ["en", "fr"]);
+        for (lang, pack, text) in [
+            (
+                "fr",
+                "fr",
+                "Retour à la normale à 90 % vers 12h30, incident clos.",
+            ),
+            (
+                "en",
+                "en",
+                "We have restored 80% of the affected servers at 11:30 UTC.",
+            ),
+            ("de", "en", "We are investigating. 40 % of sites are down."),
+        ] {
+            let only = Extractor::bundled_for(Some(lang)).unwrap();
+            assert_eq!(only.languages(), [pack]);
+            assert!(only.rules().any(|r| r.lang == "any"));
+            let ctx = ExtractContext {
+                lang: Some(lang.into()),
+                tz: chrono_tz::Europe::Paris,
+                reference: "2026-11-28T12:00:00Z".parse().unwrap(),
+            };
+            let (read, whole) = (only.extract(text, &ctx), all.extract(text, &ctx));
+            assert!(!whole.is_empty());
+            assert_eq!(format!("{read:?}"), format!("{whole:?}"), "{text}");
+        }
+    }
 
     /// A post of endless matches (broken or hostile: "90 % 90 % …", one resolution repeated
     /// in thousands of sentences) is read in time linear in its length: its first
