@@ -420,7 +420,8 @@ fn french_third_held_out_set_the_rules_were_not_written_on() {
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 86.2 → 90.6 %.
     // Session 18, the model also overruling the rules where it clearly reads otherwise: 92.5 %.
-    assert_floors(&r, 0.92, 0.035);
+    // Session 25, the French fallback's resolved margin at 1 (chosen on the blind sets): 93.1 %.
+    assert_floors(&r, 0.93, 0.035);
 }
 
 #[test]
@@ -444,7 +445,8 @@ fn french_fourth_held_out_set_the_rules_were_not_written_on() {
     // 81.9 → 83.8 %.
     // Session 18, the model also overruling the rules where it clearly reads otherwise: 85.6 %.
     // Session 24, the French fallback's least score at -0.25 (chosen on the blind sets): 86.9 %.
-    assert_floors(&r, 0.865, 0.02);
+    // Session 25, its resolved margin at 1 (chosen on the blind sets too): 87.5 %.
+    assert_floors(&r, 0.87, 0.02);
 }
 
 #[test]
