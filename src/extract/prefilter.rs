@@ -951,11 +951,13 @@ fn ascii_superset(h: &Hir) -> Hir {
             lowercase(&mut c);
             Hir::class(Class::Bytes(c))
         }
-        HirKind::Repetition(r) => {
-            let mut r = r.clone();
-            r.sub = Box::new(ascii_superset(&r.sub));
-            Hir::repetition(r)
-        }
+        // Built anew rather than cloned: a clone would copy the whole sub-tree only to drop it.
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            min: r.min,
+            max: r.max,
+            greedy: r.greedy,
+            sub: Box::new(ascii_superset(&r.sub)),
+        }),
         HirKind::Capture(c) => ascii_superset(&c.sub),
         HirKind::Concat(xs) => Hir::concat(xs.iter().map(ascii_superset).collect()),
         HirKind::Alternation(xs) => Hir::alternation(xs.iter().map(ascii_superset).collect()),
