@@ -19,9 +19,11 @@ fn every_rule_in_patterns_passes_its_examples() {
     assert!(report.unused.is_empty(), "{report}");
     // Phase examples the whole extractor reads otherwise than their rule (the learnt model
     // overruling a rule that reads a few words of a sentence, or a rule of higher precedence):
-    // 72 of 3,087 in session 24. A change that adds some is to be looked at
-    // (`statustrail patterns test --read-otherwise`), not only this count raised.
-    assert!(report.read_otherwise.len() <= 72, "{report}");
+    // 72 of 3,087 in session 24; 73 in session 25, the English model retrained with
+    // `en_shares_dev` (three one-line examples it now overrules, two it no longer does). A change
+    // that adds some is to be looked at (`statustrail patterns test --read-otherwise`), not only
+    // this count raised.
+    assert!(report.read_otherwise.len() <= 73, "{report}");
 }
 
 #[test]
@@ -777,20 +779,22 @@ fn the_share_reader_reads_shares_no_rule_reads_and_only_when_asked() {
     write(&dir.path().join("en"), "percentages.toml", SHARE_RULES);
     let x = Extractor::from_dir(dir.path()).unwrap();
     assert_eq!(
-        shares(&x, "Roughly 75 % of the sites answer again."),
+        shares(&x, "An issue: roughly 75 % of the sites answer again."),
         ["restored 75 en.learnt.share"]
     );
     assert_eq!(
-        shares(&x, "Roughly 35 % of the sites are down."),
+        shares(&x, "An issue: roughly 35 % of the sites are down."),
         ["affected 35 en.learnt.share"]
     );
     assert!(shares(&x, "Get 15 % off this month.").is_empty());
+    // Only in a post of an incident: where no phase is read, a percentage is left alone.
+    assert!(shares(&x, "Roughly 75 % of the sites answer again.").is_empty());
     // A kind the rules yielded is theirs: the reader adds only the kind they left unsaid, and
     // never a share whose value a rule read.
     assert_eq!(
         shares(
             &x,
-            "90 % of the sites are back online, 10 % of the sites are down."
+            "An issue: 90 % of the sites are back online, 10 % of the sites are down."
         ),
         [
             "restored 90 en.restored.back_online",
@@ -798,14 +802,17 @@ fn the_share_reader_reads_shares_no_rule_reads_and_only_when_asked() {
         ]
     );
     assert_eq!(
-        shares(&x, "90 % of the sites are back online, 5 % answer again."),
+        shares(
+            &x,
+            "An issue: 90 % of the sites are back online, 5 % answer again."
+        ),
         ["restored 90 en.restored.back_online"]
     );
     // Without `share_margin` the shares are the rules' alone.
     let dir = with_learnt(&share_posts(), "c = 1.0");
     write(&dir.path().join("en"), "percentages.toml", SHARE_RULES);
     let x = Extractor::from_dir(dir.path()).unwrap();
-    assert!(shares(&x, "Roughly 75 % of the sites answer again.").is_empty());
+    assert!(shares(&x, "An issue: roughly 75 % of the sites answer again.").is_empty());
     assert_eq!(
         shares(&x, "90 % of the sites are back online."),
         ["restored 90 en.restored.back_online"]

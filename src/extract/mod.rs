@@ -1386,7 +1386,14 @@ fn extract_with(
                     });
                 }
             }
-            if let Some(margin) = learnt.share_margin().filter(|_| !shares.is_empty()) {
+            // Only in a post of an incident: where neither the rules nor the model read a phase,
+            // a percentage is a discount, a survey or a growth figure far more often than a share
+            // of service ("73% of homes can now order Gigabit", `en_shares_dev`).
+            let incident = out.iter().any(|s| s.phase().is_some());
+            if let Some(margin) = learnt
+                .share_margin()
+                .filter(|_| incident && !shares.is_empty())
+            {
                 let model = learnt.share_model(|| share_rules_key(pack), |t| find_shares(pack, t));
                 for s in read_shares(model, margin, text, &shares, &out) {
                     let HitValue::Yield(y) = s.value else {
