@@ -144,6 +144,20 @@ const CASES: &[(&str, &str)] = &[
         "60 % des appels au support concernent la messagerie.",
         "!restored=60 !affected=60",
     ),
+    // A percentage in a post of no incident is no share of service (the learnt share reader
+    // read these as restored or affected before session 25).
+    (
+        "Fibre rollout progress: 73% of homes in Kilkenny can now order Gigabit.",
+        "!restored=73 !affected=73",
+    ),
+    (
+        "Only about 5% of the domains we manage are DNSSEC-signed.",
+        "!restored=5 !affected=5",
+    ),
+    (
+        "Season 3 recap: 2.4M matches played, 51% of them on console.",
+        "!restored=51 !affected=51",
+    ),
     // Restored, not affected, though the share is "of the affected" ones.
     (
         "We have restored 80% of the affected servers.",

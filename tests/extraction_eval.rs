@@ -200,8 +200,10 @@ fn well_labelled_providers_held_out_half() {
     // Session 17: the learnt fallback reads a phase in updates whose incident carried the right one
     // before (per update 85.8 → 85.9 % on the held-out half, along the incident 86.6 → 86.2 %).
     // Session 18, the model overruling the rules where it clearly reads otherwise: 86.7 %.
+    // Session 25, `en_shares_dev` in the model's posts and its least score at -0.25: 86.5 % (two
+    // updates of 1,162; the hand-labelled sample of the same providers gains two of 180).
     assert!(
-        r.carried_accuracy() >= 0.865,
+        r.carried_accuracy() >= 0.864,
         "accuracy {}",
         r.carried_accuracy()
     );
@@ -676,7 +678,9 @@ fn english_third_held_out_set_in_the_mix_of_real_streams() {
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 65.0 → 69.4 %, no false "resolved" added.
     // Session 18, the model also overruling the rules where it clearly reads otherwise: 71.2 %.
-    assert_floors(&r, 0.71, 0.04);
+    // Session 25, the English fallback's least score at -0.25 (chosen on the blind sets), with
+    // `en_shares_dev` among its posts: 74.4 %.
+    assert_floors(&r, 0.74, 0.04);
 }
 
 #[test]
@@ -914,7 +918,9 @@ fn restored_and_affected_shares_in_held_out_posts() {
             "English social held-out sets, percentages",
             english,
             Some("en"),
-            0.80,
+            // Session 25: 0.804 → 0.786, one share of 51 fewer once the share reader learnt
+            // `en_shares_dev`'s unrelated percentages (its precision 97.6 → 100 %).
+            0.78,
             0.93,
         ),
     ] {
@@ -959,7 +965,9 @@ fn shares_of_the_blind_sets_read_by_the_share_reader() {
                 "en_social_dev17.jsonl",
                 "en_social_dev18.jsonl",
             ],
-            0.61,
+            // Session 25: 63.0 → 59.3 % (two of 54) for precision 87.2 → 88.9 %, once the share
+            // reader learnt `en_shares_dev`'s unrelated percentages.
+            0.59,
             0.72,
             0.78,
         ),
@@ -1074,7 +1082,8 @@ fn english_fourth_held_out_set_in_the_mix_of_real_streams() {
     // Session 17, with the learnt fallback (patterns/<lang>/learnt.jsonl, never trained on this set):
     // 66.2 → 71.2 %, no false "resolved" added.
     // Session 18, the model also overruling the rules where it clearly reads otherwise: 73.8 %.
-    assert_floors(&r, 0.73, 0.015);
+    // Session 25, the English fallback's least score at -0.25: 75.6 %.
+    assert_floors(&r, 0.75, 0.015);
 }
 
 #[test]
@@ -1121,12 +1130,13 @@ fn blind_sets_of_session_19_read_once_and_kept_blind() {
     // and 86.0 %), and 160 everyday posts in each language, 85 % without a phase, many using
     // incident words in another sense (rules alone 80.0 % and 79.4 %, with the model 91.2 % and
     // 90.6 %). The first two join the sets `override_gap` is chosen on, all four the sets
-    // `min_score` is chosen on (session 24: the French everyday posts 90.0 %); none trains the model
+    // `min_score` is chosen on (session 24: the French everyday posts 90.0 %; session 25, English
+    // least score -0.25: the English ones 90.6 %); none trains the model
     // (`BLIND` in make_learnt_posts.py), so only their aggregates are printed.
     for (file, lang, accuracy, false_resolved) in [
         ("en_social_dev18.jsonl", Some("en"), 0.83, 0.015),
         ("fr_dev23.jsonl", None, 0.86, 0.015),
-        ("en_offtopic_dev2.jsonl", Some("en"), 0.91, 0.03),
+        ("en_offtopic_dev2.jsonl", Some("en"), 0.90, 0.03),
         ("fr_offtopic_dev2.jsonl", None, 0.90, 0.01),
     ] {
         let r = held_out(file, &labels(file), lang);
@@ -1169,7 +1179,8 @@ fn everyday_posts_held_out_the_learnt_fallback_invents_no_incident_in() {
     // least score lowered to -0.25 (chosen on the blind sets, where French incident posts gained
     // a point): French 86.2 %, two posts (docs/extraction.md §3, Session 24).
     for (file, lang, floor) in [
-        ("en_offtopic_test.jsonl", "en", 0.91),
+        // Session 25, the English least score lowered to -0.25 as well: 91.2 → 88.8 %.
+        ("en_offtopic_test.jsonl", "en", 0.885),
         ("fr_offtopic_test.jsonl", "fr", 0.86),
     ] {
         let posts = labels(file);
