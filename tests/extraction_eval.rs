@@ -133,7 +133,7 @@ fn in_dev_half(l: &Labelled) -> bool {
         h ^= u32::from(b);
         h = h.wrapping_mul(16_777_619);
     }
-    h % 2 == 0
+    h.is_multiple_of(2)
 }
 
 #[test]
