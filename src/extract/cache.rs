@@ -45,8 +45,9 @@ pub enum CacheError {
     },
     #[error("{path}: not a trained model of this format, or altered (checksum differs)")]
     Altered { path: PathBuf },
+    /// The model could not be encoded, or a file's checked bytes could not be decoded.
     #[error("{path}: {source}")]
-    Decode {
+    Format {
         path: PathBuf,
         source: postcard::Error,
     },
@@ -138,7 +139,7 @@ pub fn read<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, CacheError> {
     if Sha256::digest(payload).as_slice() != sum {
         return Err(altered());
     }
-    let model = postcard::from_bytes(payload).map_err(|source| CacheError::Decode {
+    let model = postcard::from_bytes(payload).map_err(|source| CacheError::Format {
         path: path.to_path_buf(),
         source,
     })?;
@@ -156,7 +157,7 @@ pub fn write<T: Serialize>(dir: &Path, path: &Path, model: &T) -> Result<(), Cac
         let p = p.to_path_buf();
         move |source| CacheError::Io { path: p, source }
     };
-    let payload = postcard::to_stdvec(model).map_err(|source| CacheError::Decode {
+    let payload = postcard::to_stdvec(model).map_err(|source| CacheError::Format {
         path: path.to_path_buf(),
         source,
     })?;

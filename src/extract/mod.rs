@@ -16,7 +16,7 @@ use regex_automata::util::pool::Pool;
 
 use crate::model::{Percent, Phase, Statement, Yield};
 
-pub mod cache;
+mod cache;
 pub mod check;
 pub mod cli;
 pub mod eval;
