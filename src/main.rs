@@ -102,7 +102,10 @@ enum Command {
     /// Offline extraction: read feed documents or plain text (one post per line) and print one
     /// JSON object per statement. No database needed.
     Extract {
-        /// Files to read; `-` (the default) reads standard input.
+        /// Files to read, or folders (every file below them, hidden ones left out); `-` (the
+        /// default) reads standard input. Plain text that is not UTF-8 is read in the encoding
+        /// it guesses, binary data is skipped; an input that cannot be read is reported, the
+        /// rest read, and the exit status is then 1.
         files: Vec<PathBuf>,
         /// Read every post in this language instead of detecting it ("fr", "en").
         #[arg(long)]
@@ -657,15 +660,29 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            for f in &files {
-                let (name, bytes) = if f == Path::new("-") {
-                    let mut buf = Vec::new();
-                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
-                    ("-".to_string(), buf)
-                } else {
-                    let bytes =
-                        std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-                    (f.display().to_string(), bytes)
+            // As `cat` and `grep` do: an input that cannot be read is reported, the others
+            // are read, and the exit status says that one failed.
+            let mut failed = false;
+            for input in statustrail::extract::cli::inputs(&files) {
+                let read = input.and_then(|f| {
+                    if f == Path::new("-") {
+                        let mut buf = Vec::new();
+                        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                            .map(|_| ("-".to_string(), buf))
+                            .map_err(|e| (f, e))
+                    } else {
+                        std::fs::read(&f)
+                            .map(|bytes| (f.display().to_string(), bytes))
+                            .map_err(|e| (f, e))
+                    }
+                });
+                let (name, bytes) = match read {
+                    Ok(read) => read,
+                    Err((f, e)) => {
+                        eprintln!("error: reading {}: {e}", f.display());
+                        failed = true;
+                        continue;
+                    }
                 };
                 statustrail::extract::cli::run_extract(
                     &rules,
@@ -677,6 +694,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 )?;
             }
             std::io::Write::flush(&mut out)?;
+            if failed {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
         }
         Command::Sources => {
             let cfg = load_config(&cli.config)?;

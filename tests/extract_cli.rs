@@ -123,3 +123,109 @@ fn an_empty_cache_folder_setting_keeps_nothing() {
     assert!(log.contains("learnt fallback trained"), "{log}");
     assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
 }
+
+/// `statustrail extract ARGS`, French rules alone (no model to train): its exit status, output
+/// and log.
+fn extract_files(args: &[&Path]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_statustrail"))
+        .args(["extract", "--lang", "fr", "--no-learnt"])
+        .args(args)
+        .env("STATUSTRAIL_CACHE_DIR", "")
+        .output()
+        .expect("the statustrail binary runs");
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The `input` of each output line, in order, once each.
+fn inputs_read(out: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let name = v["input"].as_str().unwrap().to_string();
+        if names.last() != Some(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+#[test]
+fn a_folder_is_read_file_by_file_in_path_order_hidden_files_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("b/c")).unwrap();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    let post = "L'incident est clos.\n";
+    for f in ["z.txt", "b/c/y.txt", "b/a.txt", ".hidden.txt", ".git/HEAD"] {
+        std::fs::write(root.join(f), post).unwrap();
+    }
+    let (ok, out, log) = extract_files(&[root]);
+    assert!(ok, "{log}");
+    let name = |f: &str| root.join(f).display().to_string();
+    assert_eq!(
+        inputs_read(&out),
+        [name("b/a.txt"), name("b/c/y.txt"), name("z.txt")]
+    );
+}
+
+#[test]
+fn text_in_a_legacy_encoding_or_utf16_is_read_and_binary_data_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    // A French post saved as windows-1252, as older editors and spreadsheets on Windows do.
+    let latin1 = dir.path().join("latin1.txt");
+    std::fs::write(
+        &latin1,
+        b"Le service est r\xe9tabli pour l'ensemble des clients, l'incident est clos.\n",
+    )
+    .unwrap();
+    let mut utf16 = vec![0xff, 0xfe];
+    utf16.extend(
+        "Incident clos : retour à la normale.\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    let utf16_path = dir.path().join("utf16.txt");
+    std::fs::write(&utf16_path, utf16).unwrap();
+    // A gzip member: binary data, whatever the bytes happen to spell.
+    let binary = dir.path().join("posts.txt.gz");
+    let mut bytes = vec![0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00];
+    bytes.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    std::fs::write(&binary, bytes).unwrap();
+
+    let (ok, out, log) = extract_files(&[&latin1, &binary, &utf16_path]);
+    assert!(ok, "{log}");
+    assert_eq!(
+        inputs_read(&out),
+        [
+            latin1.display().to_string(),
+            utf16_path.display().to_string()
+        ]
+    );
+    assert!(out.contains("rétabli pour l'ensemble"), "{out}");
+    assert!(!out.contains('\u{fffd}'), "{out}");
+    assert_eq!(out.matches(r#""phase":"resolved""#).count(), 2, "{out}");
+    assert!(
+        log.contains("not UTF-8") && log.contains("windows-1252"),
+        "{log}"
+    );
+    assert!(log.contains("binary data, not text: skipped"), "{log}");
+}
+
+#[test]
+fn an_input_that_cannot_be_read_is_reported_the_rest_read_and_the_run_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.txt");
+    let present = dir.path().join("present.txt");
+    std::fs::write(&present, "L'incident est clos.\n").unwrap();
+    let (ok, out, log) = extract_files(&[&missing, &present]);
+    assert!(!ok, "a missing input fails the run");
+    assert_eq!(inputs_read(&out), [present.display().to_string()]);
+    assert!(
+        log.contains(&format!("error: reading {}", missing.display())),
+        "{log}"
+    );
+}

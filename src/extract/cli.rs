@@ -1,7 +1,8 @@
 //! `statustrail extract`: the offline mode. Reads feed documents (any format the pollers accept)
 //! or plain text (one post per line) and writes one JSON object per statement. No database.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -9,6 +10,36 @@ use serde::Serialize;
 
 use super::{ExtractContext, Extractor};
 use crate::model::Yield;
+
+/// What `extract` reads, in order, for the paths it is given: `-` is standard input, a file is
+/// itself, and a folder stands for every file below it, in path order, hidden files and
+/// folders left out. A path that cannot be listed is an `Err`, in its place, so that the caller
+/// reads the rest and reports it.
+pub fn inputs(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, std::io::Error)>> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path == Path::new("-") || !path.is_dir() {
+            found.push(Ok(path.clone()));
+            continue;
+        }
+        let walk = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walk {
+            match entry {
+                Ok(e) if e.file_type().is_file() => found.push(Ok(e.into_path())),
+                Ok(_) => {}
+                Err(e) => {
+                    let at = e.path().unwrap_or(path).to_path_buf();
+                    found.push(Err((at, e.into())));
+                }
+            }
+        }
+    }
+    found
+}
 
 /// One output line.
 #[derive(Debug, Serialize)]
@@ -37,6 +68,8 @@ pub struct ExtractStats {
     pub posts: usize,
     pub statements: usize,
     pub bytes: usize,
+    /// The input was binary data and was not read.
+    pub skipped: bool,
 }
 
 /// Reads one input (a feed document or plain text) and writes its statements as JSON Lines.
@@ -103,15 +136,30 @@ pub fn run_extract(
             }
         }
         Err(e) => {
-            let text = String::from_utf8_lossy(bytes);
+            let (text, guessed) = crate::sources::text::decode_plain_text(bytes);
+            if crate::sources::text::looks_binary(&text) {
+                tracing::warn!(
+                    input = name,
+                    bytes = bytes.len(),
+                    "binary data, not text: skipped"
+                );
+                stats.skipped = true;
+                return Ok(stats);
+            }
+            if let Some(encoding) = guessed {
+                tracing::warn!(
+                    input = name,
+                    encoding = encoding.name(),
+                    "not UTF-8: read in the encoding guessed"
+                );
+            }
             let looks_structured = text.trim_start().starts_with(['<', '{', '[']);
             if looks_structured {
                 tracing::warn!(input = name, error = %e, "not a readable feed: reading it as plain text");
             }
-            for (i, line) in text.as_bytes().lines().enumerate() {
-                let line = line?;
+            for (i, line) in text.lines().enumerate() {
                 if !line.trim().is_empty() {
-                    emit(&line, None, Some(i + 1), now, out)?;
+                    emit(line, None, Some(i + 1), now, out)?;
                 }
             }
         }

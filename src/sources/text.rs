@@ -17,28 +17,73 @@ pub fn parse_json(
 /// sequences replaced). Legacy single-byte names go through `encoding_rs` (ISO-8859-1 is read as
 /// windows-1252, as browsers do).
 pub fn decode_document(bytes: &[u8]) -> String {
+    declared(bytes).unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Plain text as a user hands it over (a file of posts, standard input), decoded: `encoding` is
+/// `None` when the bytes are UTF-8, or said their encoding themselves (a byte-order mark,
+/// UTF-16); otherwise the text is decoded in the legacy encoding `chardetng` (Firefox's
+/// detector) guesses, which it names (a French file saved as windows-1252 reads « rétabli »,
+/// not « r\u{fffd}tabli »).
+pub fn decode_plain_text(bytes: &[u8]) -> (String, Option<&'static encoding_rs::Encoding>) {
+    if let Some(text) = declared_by_bytes(bytes) {
+        return (text, None);
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (text.to_string(), None);
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    let encoding = detector.guess(None, chardetng::Utf8Detection::Deny);
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    (text.into_owned(), Some(encoding))
+}
+
+/// Whether decoded text is binary data rather than writing: a NUL, or more than one character in
+/// twenty a control character other than a tab, a line break or a form feed (the rule of `file`
+/// and of git, which call text with a NUL binary).
+pub fn looks_binary(text: &str) -> bool {
+    let mut chars = 0usize;
+    let mut control = 0usize;
+    for c in text.chars() {
+        chars += 1;
+        if c == '\0' {
+            return true;
+        }
+        if c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c') {
+            control += 1;
+        }
+    }
+    control * 20 > chars
+}
+
+/// The text of bytes that say their encoding: a byte-order mark, UTF-16 without one, or an XML
+/// prolog naming a legacy encoding.
+fn declared(bytes: &[u8]) -> Option<String> {
+    if let Some(text) = declared_by_bytes(bytes) {
+        return Some(text);
+    }
+    let label = xml_prolog_encoding(bytes)?;
+    let enc = encoding_rs::Encoding::for_label(label.as_bytes())?;
+    (enc != encoding_rs::UTF_8).then(|| enc.decode_without_bom_handling(bytes).0.into_owned())
+}
+
+/// The text of bytes whose first bytes give their encoding: a byte-order mark (UTF-8,
+/// UTF-16LE/BE), or UTF-16 without one (every other byte of ASCII text is zero).
+fn declared_by_bytes(bytes: &[u8]) -> Option<String> {
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        return text.into_owned();
+        return Some(text.into_owned());
     }
-    // UTF-16 without a BOM: every other byte of ASCII markup is zero.
     if bytes.len() >= 4 && bytes[0] == 0 && bytes[1] != 0 && bytes[2] == 0 {
         let (text, _) = encoding_rs::UTF_16BE.decode_without_bom_handling(bytes);
-        return text.into_owned();
+        return Some(text.into_owned());
     }
     if bytes.len() >= 4 && bytes[0] != 0 && bytes[1] == 0 && bytes[3] == 0 {
         let (text, _) = encoding_rs::UTF_16LE.decode_without_bom_handling(bytes);
-        return text.into_owned();
+        return Some(text.into_owned());
     }
-    if let Some(label) = xml_prolog_encoding(bytes) {
-        if let Some(enc) = encoding_rs::Encoding::for_label(label.as_bytes()) {
-            if enc != encoding_rs::UTF_8 {
-                let (text, _) = enc.decode_without_bom_handling(bytes);
-                return text.into_owned();
-            }
-        }
-    }
-    String::from_utf8_lossy(bytes).into_owned()
+    None
 }
 
 /// The `encoding` pseudo-attribute of an XML prolog, if any.
@@ -135,6 +180,38 @@ pub fn normalize_whitespace(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_in_a_legacy_encoding_is_decoded_in_the_one_guessed() {
+        let latin1 = b"Le service est r\xe9tabli \xe0 90 %. L'incident est clos depuis 12h30, \
+            merci de votre patience et toutes nos excuses pour la g\xeane occasionn\xe9e.";
+        let (text, encoding) = decode_plain_text(latin1);
+        assert_eq!(encoding, Some(encoding_rs::WINDOWS_1252));
+        assert!(text.starts_with("Le service est rétabli à 90 %."), "{text}");
+        assert!(text.contains("gêne occasionnée"), "{text}");
+    }
+
+    #[test]
+    fn plain_text_in_utf8_or_with_a_byte_order_mark_names_no_guess() {
+        assert_eq!(
+            decode_plain_text("Service rétabli.".as_bytes()),
+            ("Service rétabli.".to_string(), None)
+        );
+        let mut utf16 = vec![0xff, 0xfe];
+        utf16.extend("Service rétabli.".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(
+            decode_plain_text(&utf16),
+            ("Service rétabli.".to_string(), None)
+        );
+    }
+
+    #[test]
+    fn binary_data_is_told_from_text() {
+        assert!(looks_binary("PK\u{3}\u{4}\u{14}\0\u{8}"));
+        assert!(looks_binary(&"\u{1}\u{2}ab".repeat(10)));
+        assert!(!looks_binary("Service rétabli.\r\n\tMerci.\u{c}\n"));
+        assert!(!looks_binary(""));
+    }
 
     #[test]
     fn html_becomes_plain_lines_with_entities_decoded() {
