@@ -99,11 +99,13 @@ enum Command {
         #[command(subcommand)]
         command: PatternsCommand,
     },
-    /// Offline extraction: read feed documents or plain text (one post per line) and print one
+    /// Offline extraction: read feed documents, files of posts or plain text (one post per line) and print one
     /// JSON object per statement. No database needed.
     Extract {
         /// Files to read, or folders (every file below them, hidden ones left out); `-` (the
-        /// default) reads standard input. Plain text that is not UTF-8 is read in the encoding
+        /// default) reads standard input. A file is a feed or status document, a file of posts
+        /// in the formats `import` reads (JSON Lines or CSV with a `text` field; each post's
+        /// `time` dates the times it mentions), or plain text, one post per line. Plain text that is not UTF-8 is read in the encoding
         /// it guesses, binary data is skipped; an input that cannot be read is reported, the
         /// rest read, and the exit status is then 1.
         files: Vec<PathBuf>,

@@ -229,3 +229,66 @@ fn an_input_that_cannot_be_read_is_reported_the_rest_read_and_the_run_fails() {
         "{log}"
     );
 }
+
+#[test]
+fn a_file_of_posts_in_the_import_format_is_read_post_by_post_with_each_time_and_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("ovh.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            r#"{"provider": "ovh", "id": "p1", "lang": "fr-FR", "time": "2026-11-24T11:40:00+01:00", "text": "Le problème est identifié vers 11h30."}"#,
+            "\n",
+            r#"{"provider": "ovh", "time": "when it suits us", "text": "Incident clos."}"#,
+            "\n",
+            r#"{"provider": "ovh", "time": "2026-11-24T13:05:00+01:00", "text": "Retour à la normale à 90 % à 12h30."}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let csv = dir.path().join("posts.csv");
+    std::fs::write(
+        &csv,
+        "id,text\nc1,\"Incident clos, merci de votre patience.\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_statustrail"))
+        .args(["extract", "--no-learnt", "--timezone", "Europe/Paris"])
+        .args([&jsonl, &csv])
+        .env("STATUSTRAIL_CACHE_DIR", "")
+        .output()
+        .unwrap();
+    let (stdout, log) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(out.status.success(), "{log}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let at = |phase: &str| {
+        lines
+            .iter()
+            .find(|l| l["phase"] == phase || l["restored"].as_f64().is_some() && phase == "90")
+            .unwrap_or_else(|| panic!("no {phase} in {stdout}"))
+    };
+    // Each post's own time dates what it mentions: 11h30 and 12h30, Paris time, on 24 November.
+    let identified = at("identified");
+    assert_eq!(identified["item"], "p1");
+    assert_eq!(identified["line"], 1);
+    assert_eq!(identified["lang"], "fr");
+    assert_eq!(identified["mentioned_at"], "2026-11-24T10:30:00Z");
+    assert_eq!(at("90")["mentioned_at"], "2026-11-24T11:30:00Z");
+    assert_eq!(at("90")["line"], 3);
+    // The CSV post is read as its text, not as its header or its id.
+    let resolved: Vec<_> = lines.iter().filter(|l| l["phase"] == "resolved").collect();
+    assert_eq!(resolved.len(), 1, "{stdout}");
+    assert_eq!(resolved[0]["item"], "c1");
+    assert_eq!(resolved[0]["line"], 2);
+    // The line whose time is no time is named and skipped, not guessed.
+    assert!(
+        log.contains("a line of posts that cannot be read") && log.contains("when it suits us"),
+        "{log}"
+    );
+}

@@ -1,5 +1,7 @@
-//! `statustrail extract`: the offline mode. Reads feed documents (any format the pollers accept)
-//! or plain text (one post per line) and writes one JSON object per statement. No database.
+//! `statustrail extract`: the offline mode. Reads feed documents (any format the pollers accept),
+//! files of posts in the import formats (JSON Lines or CSV with a text field, as `statustrail
+//! import` reads them, only the text required) or plain text (one post per line), and writes
+//! one JSON object per statement. No database.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,7 @@ use serde::Serialize;
 
 use super::{ExtractContext, Extractor};
 use crate::model::Yield;
+use crate::sources::import;
 
 /// What `extract` reads, in order, for the paths it is given: `-` is standard input, a file is
 /// itself, and a folder stands for every file below it, in path order, hidden files and
@@ -88,10 +91,11 @@ pub fn run_extract(
                     item: Option<&str>,
                     line: Option<usize>,
                     reference: DateTime<Utc>,
+                    post_lang: Option<&str>,
                     out: &mut dyn Write|
      -> std::io::Result<()> {
         let ctx = ExtractContext {
-            lang: lang.map(str::to_string),
+            lang: lang.or(post_lang).map(str::to_string),
             tz,
             reference,
         };
@@ -131,6 +135,7 @@ pub fn run_extract(
                     Some(&it.external_id),
                     None,
                     it.published_at.unwrap_or(now),
+                    it.lang.as_deref(),
                     out,
                 )?;
             }
@@ -153,13 +158,32 @@ pub fn run_extract(
                     "not UTF-8: read in the encoding guessed"
                 );
             }
+            if let Some(format) = import::sniff(&text) {
+                let (posts, bad) =
+                    import::read_posts(&text, format).map_err(std::io::Error::other)?;
+                for b in bad {
+                    tracing::warn!(input = name, line = b.line, problem = %b.message, "a line of posts that cannot be read: skipped");
+                }
+                for p in &posts {
+                    let line = usize::try_from(p.line).ok();
+                    emit(
+                        &p.text,
+                        p.id.as_deref(),
+                        line,
+                        p.time.unwrap_or(now),
+                        p.lang.as_deref(),
+                        out,
+                    )?;
+                }
+                return Ok(stats);
+            }
             let looks_structured = text.trim_start().starts_with(['<', '{', '[']);
             if looks_structured {
                 tracing::warn!(input = name, error = %e, "not a readable feed: reading it as plain text");
             }
             for (i, line) in text.lines().enumerate() {
                 if !line.trim().is_empty() {
-                    emit(line, None, Some(i + 1), now, out)?;
+                    emit(line, None, Some(i + 1), now, None, out)?;
                 }
             }
         }

@@ -562,11 +562,12 @@ impl Extractor {
         self.packs.iter().flat_map(|p| p.rules.iter())
     }
 
-    /// The language the rules should read `text` in: the configured one, else detected among the
-    /// languages that have rules (English when undecided).
+    /// The language the rules should read `text` in: the configured one (its primary subtag:
+    /// `fr-FR` is `fr`), else detected among the languages that have rules (English when
+    /// undecided).
     pub fn language_of(&self, text: &str, configured: Option<&str>) -> String {
         if let Some(l) = configured {
-            return l.to_ascii_lowercase();
+            return crate::sources::feed::primary_lang(l);
         }
         // A post's language shows in its first sentences; trigram statistics over a long
         // status update cost more than every rule together.
@@ -1766,6 +1767,21 @@ mod tests {
         let text = "It was not so bad.";
         let at = text.find("bad").unwrap();
         assert_eq!(clause(text, at, at + 3).0, 0);
+    }
+
+    #[test]
+    fn a_language_configured_with_its_region_reads_with_that_language_s_rules() {
+        let x = Extractor::bundled().unwrap();
+        assert_eq!(x.language_of("Incident clos.", Some("fr-FR")), "fr");
+        assert_eq!(x.language_of("Incident clos.", Some(" FR_ca ")), "fr");
+        let ctx = ExtractContext {
+            lang: Some("fr-BE".into()),
+            tz: chrono_tz::Europe::Brussels,
+            reference: Utc::now(),
+        };
+        let (lang, got) = x.read("Le service est rétabli pour tous.", &ctx);
+        assert_eq!(lang, "fr");
+        assert!(got.iter().any(|s| s.rule_id.starts_with("fr.")), "{got:?}");
     }
 
     #[test]

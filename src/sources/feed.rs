@@ -50,7 +50,8 @@ pub fn parse(bytes: &[u8], fetched_at: DateTime<Utc>) -> Result<Vec<FetchedItem>
 
 /// "fr-FR" → "fr".
 pub fn primary_lang(tag: &str) -> String {
-    tag.split(['-', '_'])
+    tag.trim()
+        .split(['-', '_'])
         .next()
         .unwrap_or(tag)
         .to_ascii_lowercase()

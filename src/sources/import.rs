@@ -159,6 +159,28 @@ impl Fields {
     }
 }
 
+impl Fields {
+    fn into_post(self, line: u64) -> Result<PostRecord, BadLine> {
+        let bad = |message: String| BadLine { line, message };
+        let text = self.text.ok_or_else(|| bad("missing text".into()))?;
+        let time = match self.time {
+            None => None,
+            Some(raw) => Some(parse_time(&raw).ok_or_else(|| {
+                bad(format!(
+                    "time {raw:?} is not RFC 3339, RFC 2822 or the X archive form, with a zone"
+                ))
+            })?),
+        };
+        Ok(PostRecord {
+            line,
+            id: self.id,
+            time,
+            lang: self.lang,
+            text: to_plain_text(&text),
+        })
+    }
+}
+
 /// A stable id for a record without one: provider, time and text hashed.
 pub fn derived_id(provider: &str, time: DateTime<Utc>, text: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -185,31 +207,60 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 
 type Read2 = (Vec<ImportRecord>, Vec<BadLine>);
 
+/// Each line's fields, or why it could not be read.
+type FieldLines = Vec<Result<(u64, Fields), BadLine>>;
+
 fn read_jsonl(mut reader: impl Read) -> Result<Read2, ImportError> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes)?;
     let text = super::text::decode_document(&bytes);
+    Ok(records(jsonl_fields(&text), Fields::into_record))
+}
+
+fn read_csv(reader: impl Read) -> Result<Read2, ImportError> {
+    Ok(records(
+        csv_fields(reader, &["provider", "time", "text"])?,
+        Fields::into_record,
+    ))
+}
+
+/// The records of `lines`, each made by `make`, and every bad line.
+fn records<T>(
+    lines: FieldLines,
+    make: impl Fn(Fields, u64) -> Result<T, BadLine>,
+) -> (Vec<T>, Vec<BadLine>) {
     let (mut records, mut bad) = (Vec::new(), Vec::new());
+    for line in lines {
+        match line.and_then(|(n, f)| make(f, n)) {
+            Ok(r) => records.push(r),
+            Err(b) => bad.push(b),
+        }
+    }
+    (records, bad)
+}
+
+fn jsonl_fields(text: &str) -> FieldLines {
+    let mut lines = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line_no = n as u64 + 1;
         if line.trim().is_empty() {
             continue;
         }
+        let bad = |message: String| {
+            Err(BadLine {
+                line: line_no,
+                message,
+            })
+        };
         let v: Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => {
-                bad.push(BadLine {
-                    line: line_no,
-                    message: format!("not JSON: {e}"),
-                });
+                lines.push(bad(format!("not JSON: {e}")));
                 continue;
             }
         };
         let Value::Object(o) = v else {
-            bad.push(BadLine {
-                line: line_no,
-                message: "not a JSON object".into(),
-            });
+            lines.push(bad("not a JSON object".into()));
             continue;
         };
         let mut f = Fields::default();
@@ -222,15 +273,21 @@ fn read_jsonl(mut reader: impl Read) -> Result<Read2, ImportError> {
             };
             f.set(&k, s);
         }
-        match f.into_record(line_no) {
-            Ok(r) => records.push(r),
-            Err(b) => bad.push(b),
-        }
+        lines.push(Ok((line_no, f)));
     }
-    Ok((records, bad))
+    lines
 }
 
-fn read_csv(reader: impl Read) -> Result<Read2, ImportError> {
+/// Whether a CSV header `name` (lowercased) may stand for the field `field`.
+fn names_field(name: &str, field: &str) -> bool {
+    match field {
+        "time" => ["time", "published_at", "created_at", "date"].contains(&name),
+        "text" => ["text", "body", "full_text"].contains(&name),
+        _ => name == field,
+    }
+}
+
+fn csv_fields(reader: impl Read, required: &[&str]) -> Result<FieldLines, ImportError> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::Headers)
@@ -243,32 +300,23 @@ fn read_csv(reader: impl Read) -> Result<Read2, ImportError> {
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
-    for required in ["provider", "time", "text"] {
-        let alias_ok = match required {
-            "time" => names
-                .iter()
-                .any(|n| ["time", "published_at", "created_at", "date"].contains(&n.as_str())),
-            "text" => names
-                .iter()
-                .any(|n| ["text", "body", "full_text"].contains(&n.as_str())),
-            _ => names.iter().any(|n| n == required),
-        };
-        if !alias_ok {
+    for required in required {
+        if !names.iter().any(|n| names_field(n, required)) {
             return Err(ImportError::Header(format!(
                 "no {required:?} column (columns: {})",
                 names.join(", ")
             )));
         }
     }
-    let (mut records, mut bad) = (Vec::new(), Vec::new());
+    let mut lines = Vec::new();
     for row in rdr.records() {
         match row {
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                bad.push(BadLine {
+                lines.push(Err(BadLine {
                     line,
                     message: e.to_string(),
-                });
+                }));
             }
             Ok(row) => {
                 let line = row.position().map_or(0, |p| p.line());
@@ -276,19 +324,147 @@ fn read_csv(reader: impl Read) -> Result<Read2, ImportError> {
                 for (name, value) in names.iter().zip(row.iter()) {
                     f.set(name, value.to_string());
                 }
-                match f.into_record(line) {
-                    Ok(r) => records.push(r),
-                    Err(b) => bad.push(b),
-                }
+                lines.push(Ok((line, f)));
             }
         }
     }
-    Ok((records, bad))
+    Ok(lines)
+}
+
+/// A post of an import file as `statustrail extract` reads it: only its text is required, since
+/// nothing is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostRecord {
+    /// 1-based line in the file (the header is line 1 in CSV).
+    pub line: u64,
+    pub id: Option<String>,
+    pub time: Option<DateTime<Utc>>,
+    pub lang: Option<String>,
+    /// The text, as [`to_plain_text`] makes it.
+    pub text: String,
+}
+
+/// The field names a record may use (aliases included), as [`Fields::set`] reads them.
+const FIELD_NAMES: &[&str] = &[
+    "provider",
+    "time",
+    "published_at",
+    "created_at",
+    "date",
+    "text",
+    "body",
+    "full_text",
+    "url",
+    "link",
+    "id",
+    "external_id",
+    "title",
+    "lang",
+    "language",
+    "thread_key",
+    "thread",
+    "status",
+    "status_label",
+    "label",
+];
+
+/// Whether decoded text is a file of posts in an import format: JSON Lines whose first line is
+/// an object with a text field, or CSV whose header row names a text column and nothing that is
+/// not a field (so that a line of prose with commas is never taken for a header).
+pub fn sniff(text: &str) -> Option<ImportFormat> {
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .find(|l| !l.trim().is_empty())?
+        .trim();
+    if first.starts_with('{') {
+        let Ok(Value::Object(o)) = serde_json::from_str::<Value>(first) else {
+            return None;
+        };
+        let has_text = o
+            .keys()
+            .any(|k| names_field(&k.to_ascii_lowercase(), "text"));
+        return has_text.then_some(ImportFormat::Jsonl);
+    }
+    let names: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(first.as_bytes())
+        .records()
+        .next()?
+        .ok()?
+        .iter()
+        .map(|n| n.trim().to_ascii_lowercase())
+        .collect();
+    let all_fields = names.len() >= 2 && names.iter().all(|n| FIELD_NAMES.contains(&n.as_str()));
+    (all_fields && names.iter().any(|n| names_field(n, "text"))).then_some(ImportFormat::Csv)
+}
+
+/// Every post of an import file (decoded text), for reading without storing: each line's text,
+/// and its time, id and language where it has them; every line that could not be read (no
+/// text, a time that is not one) as a [`BadLine`].
+pub fn read_posts(
+    text: &str,
+    format: ImportFormat,
+) -> Result<(Vec<PostRecord>, Vec<BadLine>), ImportError> {
+    let lines = match format {
+        ImportFormat::Jsonl => jsonl_fields(text),
+        ImportFormat::Csv => csv_fields(text.trim_start_matches('\u{feff}').as_bytes(), &["text"])?,
+    };
+    Ok(records(lines, Fields::into_post))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_of_posts_are_told_from_prose() {
+        let jsonl = "{\"provider\": \"ovh\", \"text\": \"Incident clos.\"}\n";
+        assert_eq!(sniff(jsonl), Some(ImportFormat::Jsonl));
+        assert_eq!(
+            sniff("\u{feff}\nid,time,text\n1,x,y\n"),
+            Some(ImportFormat::Csv)
+        );
+        assert_eq!(
+            sniff("Text,Lang\nIncident clos.,fr\n"),
+            Some(ImportFormat::Csv)
+        );
+        // Prose with commas, a JSON object without a text, a lone column: not files of posts.
+        assert_eq!(sniff("Text, body and title were lost, sorry.\n"), None);
+        assert_eq!(sniff("text\nIncident clos.\n"), None);
+        assert_eq!(sniff("{\"status\": \"ok\"}\n"), None);
+        assert_eq!(sniff("{not json\n"), None);
+    }
+
+    #[test]
+    fn posts_to_read_need_only_a_text_and_bad_lines_are_named() {
+        let jsonl = "{\"text\": \"Incident clos.\", \"time\": \"2026-11-24T12:30:00+01:00\", \"lang\": \"fr\", \"id\": \"p1\"}\n\
+                     {\"text\": \"Retour à la normale.\"}\n\
+                     \n\
+                     {\"time\": \"2026-11-24T12:30:00+01:00\"}\n\
+                     {\"text\": \"x\", \"time\": \"midi\"}\n\
+                     [1]\n";
+        let (posts, bad) = read_posts(jsonl, ImportFormat::Jsonl).unwrap();
+        assert_eq!(posts.len(), 2);
+        assert_eq!(posts[0].id.as_deref(), Some("p1"));
+        assert_eq!(posts[0].lang.as_deref(), Some("fr"));
+        assert_eq!(
+            posts[0].time.unwrap().to_rfc3339(),
+            "2026-11-24T11:30:00+00:00"
+        );
+        assert_eq!((posts[1].line, posts[1].time), (2, None));
+        let lines: Vec<u64> = bad.iter().map(|b| b.line).collect();
+        assert_eq!(lines, [4, 5, 6]);
+        assert!(bad[0].message.contains("missing text"), "{bad:?}");
+
+        let csv = "text,time\n\"Incident clos, merci.\",2026-11-24T12:30:00+01:00\n";
+        let (posts, bad) = read_posts(csv, ImportFormat::Csv).unwrap();
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(
+            (posts[0].line, posts[0].text.as_str()),
+            (2, "Incident clos, merci.")
+        );
+    }
 
     #[test]
     fn times_need_a_zone() {
