@@ -99,8 +99,8 @@ enum Command {
         #[command(subcommand)]
         command: PatternsCommand,
     },
-    /// Offline extraction: read feed documents, files of posts or plain text (one post per line) and print one
-    /// JSON object per statement. No database needed.
+    /// Offline extraction: read feed documents, files of posts or plain text (one post per
+    /// line) and print one JSON object per statement. No database needed.
     Extract {
         /// Files to read, or folders (every file below them, hidden ones left out); `-` (the
         /// default) reads standard input. A file is a feed or status document, a file of posts
