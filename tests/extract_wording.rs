@@ -230,3 +230,48 @@ fn the_wording_the_issue_names_reads_as_it_should_with_the_language_detected_and
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The same wording in the forms other systems write it: accents decomposed (a letter and a
+/// combining mark, as text from some systems and PDFs carries them), and invisible characters
+/// (zero-width spaces, soft hyphens, bidirectional marks) inside words.
+const REWRITTEN: &[(&str, &str)] = &[
+    (
+        "Le service est re\u{301}tabli pour l'ensemble des clients.",
+        "Le service est rétabli pour l'ensemble des clients.",
+    ),
+    (
+        "Retour a\u{300} la normale a\u{300} 90\u{a0}% vers 12h30.",
+        "Retour à la normale à 90\u{a0}% vers 12h30.",
+    ),
+    ("Incident\u{200b} clos.", "Incident clos."),
+    (
+        "Nous constatons un incident sur l'he\u{301}\u{ad}bergement mutualise\u{301}.",
+        "Nous constatons un incident sur l'hébergement mutualisé.",
+    ),
+    (
+        "The incident has been re\u{200b}solved.",
+        "The incident has been resolved.",
+    ),
+    (
+        "\u{200e}We are investigating elevated error rates\u{200f}.",
+        "We are investigating elevated error rates.",
+    ),
+];
+
+#[test]
+fn decomposed_accents_and_invisible_characters_read_as_the_plain_wording_with_spans_in_the_post() {
+    let x = Extractor::bundled().expect("the bundled rules");
+    let ctx = ExtractContext {
+        lang: None,
+        tz: chrono_tz::Europe::Paris,
+        reference: "2026-11-28T06:00:00Z".parse().expect("a time"),
+    };
+    for &(written, plain) in REWRITTEN {
+        assert_eq!(reading(&x, written), reading(&x, plain), "{written:?}");
+        let (_, statements) = x.read(written, &ctx);
+        assert!(!statements.is_empty(), "{written:?}");
+        for s in statements {
+            assert_eq!(&written[s.span.0..s.span.1], s.matched, "{written:?}");
+        }
+    }
+}

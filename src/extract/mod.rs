@@ -21,6 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod eval;
 pub mod learnt;
+mod normal;
 mod prefilter;
 pub mod rules;
 mod shares;
@@ -566,6 +567,11 @@ impl Extractor {
     /// `fr-FR` is `fr`), else detected among the languages that have rules (English when
     /// undecided).
     pub fn language_of(&self, text: &str, configured: Option<&str>) -> String {
+        self.language_of_normal(normal::Normal::of(text).text(), configured)
+    }
+
+    /// [`Extractor::language_of`] for text already in the form the rules read.
+    fn language_of_normal(&self, text: &str, configured: Option<&str>) -> String {
         if let Some(l) = configured {
             return crate::sources::feed::primary_lang(l);
         }
@@ -666,25 +672,36 @@ impl Extractor {
     /// The language `text` is read in ([`Extractor::language_of`]) and the statements the rules
     /// find in it, the language decided once.
     pub fn read(&self, text: &str, ctx: &ExtractContext) -> (String, Vec<Statement>) {
-        let lang = self.language_of(text, ctx.lang.as_deref());
-        let statements = self
-            .pack_of(&lang)
-            .map(|pack| extract_with(pack, None, false, text, ctx))
-            .unwrap_or_default();
-        (lang, statements)
+        self.read_normal(text, ctx, false)
     }
 
     /// What `extract` finds when every regex of the pack runs, whatever the set says: the set
     /// must never change a result, and tests hold it to that.
     pub fn extract_exhaustive(&self, text: &str, ctx: &ExtractContext) -> Vec<Statement> {
-        self.pack_for(text, ctx)
-            .map(|pack| extract_with(pack, None, true, text, ctx))
-            .unwrap_or_default()
+        self.read_normal(text, ctx, true).1
     }
 
-    /// The pack that reads `text`: its language's, else English.
-    fn pack_for(&self, text: &str, ctx: &ExtractContext) -> Option<&Pack> {
-        self.pack_of(&self.language_of(text, ctx.lang.as_deref()))
+    /// [`Extractor::read`], every regex run when `exhaustive`. The rules read the post composed
+    /// and without invisible characters ([`normal`]); spans and matched text are the post's own.
+    fn read_normal(
+        &self,
+        text: &str,
+        ctx: &ExtractContext,
+        exhaustive: bool,
+    ) -> (String, Vec<Statement>) {
+        let normal = normal::Normal::of(text);
+        let lang = self.language_of_normal(normal.text(), ctx.lang.as_deref());
+        let mut statements = self
+            .pack_of(&lang)
+            .map(|pack| extract_with(pack, None, exhaustive, normal.text(), ctx))
+            .unwrap_or_default();
+        if normal.is_rewritten() {
+            for s in &mut statements {
+                s.span = normal.original(s.span);
+                s.matched = text[s.span.0..s.span.1].to_string();
+            }
+        }
+        (lang, statements)
     }
 
     /// The pack of `lang`, else English.
