@@ -105,8 +105,17 @@ fn bench(c: &mut Criterion) {
     let file_bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
     let mut g = c.benchmark_group("extract_command");
     g.throughput(Throughput::Bytes(file_bytes as u64));
-    g.bench_function("parse_feeds_then_rules", |b| {
-        b.iter(|| {
+    // `run_extract` reads an input's posts on rayon's threads: one thread for one core's
+    // figure (the target is per core), every core for what the command does.
+    let one_core = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    let every_core = rayon::ThreadPoolBuilder::new()
+        .build()
+        .expect("a thread pool");
+    let run = |pool: &rayon::ThreadPool| {
+        pool.install(|| {
             let mut sink = std::io::sink();
             for (name, bytes) in &files {
                 statustrail::extract::cli::run_extract(
@@ -120,6 +129,10 @@ fn bench(c: &mut Criterion) {
                 .unwrap();
             }
         })
+    };
+    g.bench_function("parse_feeds_then_rules", |b| b.iter(|| run(&one_core)));
+    g.bench_function("parse_feeds_then_rules_every_core", |b| {
+        b.iter(|| run(&every_core))
     });
     g.bench_function("parse_feeds_only", |b| {
         b.iter(|| {
