@@ -103,11 +103,12 @@ enum Command {
     /// line) and print one JSON object per statement. No database needed.
     Extract {
         /// Files to read, or folders (every file below them, hidden ones left out); `-` (the
-        /// default) reads standard input. A file is a feed or status document, a file of posts
-        /// in the formats `import` reads (JSON Lines or CSV with a `text` field; each post's
-        /// `time` dates the times it mentions), or plain text, one post per line. Plain text that is not UTF-8 is read in the encoding
-        /// it guesses, binary data is skipped; an input that cannot be read is reported, the
-        /// rest read, and the exit status is then 1.
+        /// default) reads standard input. A file is a feed or status document (each item read
+        /// in the language it declares, if any), a file of posts in the formats `import` reads
+        /// (JSON Lines or CSV with a `text` field; each post's `time` dates the times it
+        /// mentions, its `lang` chooses its rules), or plain text, one post per line. Plain text
+        /// that is not UTF-8 is read in the encoding it guesses, binary data is skipped; an
+        /// input that cannot be read is reported, the rest read, and the exit status is then 1.
         files: Vec<PathBuf>,
         /// Read every post in this language instead of detecting it ("fr", "en").
         #[arg(long)]
@@ -647,7 +648,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             patterns,
             no_learnt,
         } => {
-            // A language given for every post: only its rules are compiled.
+            // A language given for every post (`fr-FR` is French): only its rules are compiled.
+            let lang = lang.map(|l| statustrail::sources::feed::primary_lang(&l));
             let mut rules = match patterns {
                 Some(dir) => Extractor::from_dir_for(&dir, lang.as_deref())?,
                 None => Extractor::from_dir_or_bundled_for(Path::new("patterns"), lang.as_deref())?,

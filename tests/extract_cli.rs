@@ -292,3 +292,24 @@ fn a_file_of_posts_in_the_import_format_is_read_post_by_post_with_each_time_and_
         "{log}"
     );
 }
+
+#[test]
+fn a_language_given_with_its_region_compiles_and_reads_that_language_s_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let posts = dir.path().join("posts.txt");
+    std::fs::write(
+        &posts,
+        "Le service est rétabli pour l'ensemble des clients.\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_statustrail"))
+        .args(["extract", "--lang", "fr-FR", "--no-learnt"])
+        .arg(&posts)
+        .env("STATUSTRAIL_CACHE_DIR", "")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    assert!(stdout.contains(r#""lang":"fr""#), "{stdout}");
+    assert!(stdout.contains(r#""rule_id":"fr.resolved"#), "{stdout}");
+}

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{ExtractContext, Extractor};
 use crate::model::Yield;
-use crate::sources::import;
+use crate::sources::import::{self, ImportFormat};
 use rayon::prelude::*;
 
 /// What `extract` reads, in order, for the paths it is given: `-` is standard input, a file is
@@ -86,6 +86,9 @@ struct Post<'a> {
     lang: Option<&'a str>,
 }
 
+/// Bad lines of a file of posts named one by one in the log; the rest are counted.
+const SHOWN_BAD_LINES: usize = 10;
+
 /// Posts read side by side (on rayon's threads) before their statements are written in order:
 /// enough for every thread to have work, few enough that a huge input is not held as output.
 const BATCH: usize = 1024;
@@ -137,12 +140,35 @@ pub fn run_extract(
                     "not UTF-8: read in the encoding guessed"
                 );
             }
-            if let Some(format) = import::sniff(&text) {
+            let named = ImportFormat::from_path(Path::new(name));
+            let read = import::sniff(&text, named).and_then(|format| {
+                import::read_posts(&text, format)
+                    .inspect_err(|e| {
+                        tracing::warn!(
+                            input = name,
+                            error = %e,
+                            "not a file of posts after all: reading it as plain text"
+                        );
+                    })
+                    .ok()
+            });
+            if let Some(read) = read {
                 let bad;
-                (imported, bad) =
-                    import::read_posts(&text, format).map_err(std::io::Error::other)?;
-                for b in bad {
-                    tracing::warn!(input = name, line = b.line, problem = %b.message, "a line of posts that cannot be read: skipped");
+                (imported, bad) = read;
+                for b in bad.iter().take(SHOWN_BAD_LINES) {
+                    tracing::warn!(
+                        input = name,
+                        line = b.line,
+                        problem = %b.message,
+                        "a line of posts that cannot be read: skipped"
+                    );
+                }
+                if bad.len() > SHOWN_BAD_LINES {
+                    tracing::warn!(
+                        input = name,
+                        skipped = bad.len(),
+                        "lines of posts that cannot be read: more than shown, all skipped"
+                    );
                 }
                 imported
                     .iter()
@@ -156,7 +182,11 @@ pub fn run_extract(
                     .collect()
             } else {
                 if text.trim_start().starts_with(['<', '{', '[']) {
-                    tracing::warn!(input = name, error = %e, "not a readable feed: reading it as plain text");
+                    tracing::warn!(
+                        input = name,
+                        error = %e,
+                        "not a readable feed: reading it as plain text"
+                    );
                 }
                 text.lines()
                     .enumerate()

@@ -564,16 +564,19 @@ impl Extractor {
     }
 
     /// The language the rules should read `text` in: the configured one (its primary subtag:
-    /// `fr-FR` is `fr`), else detected among the languages that have rules (English when
-    /// undecided).
+    /// `fr-FR` is `fr`; a code that names no language, such as `und`, counts as none), else
+    /// detected among the languages that have rules (English when undecided).
     pub fn language_of(&self, text: &str, configured: Option<&str>) -> String {
         self.language_of_normal(normal::Normal::of(text).text(), configured)
     }
 
     /// [`Extractor::language_of`] for text already in the form the rules read.
     fn language_of_normal(&self, text: &str, configured: Option<&str>) -> String {
-        if let Some(l) = configured {
-            return crate::sources::feed::primary_lang(l);
+        if let Some(l) = configured
+            .map(crate::sources::feed::primary_lang)
+            .filter(|l| !undetermined(l))
+        {
+            return l;
         }
         // A post's language shows in its first sentences; trigram statistics over a long
         // status update cost more than every rule together.
@@ -698,7 +701,9 @@ impl Extractor {
         if normal.is_rewritten() {
             for s in &mut statements {
                 s.span = normal.original(s.span);
-                s.matched = text[s.span.0..s.span.1].to_string();
+                // Mapped spans fall on the post's character boundaries (normal.rs tests).
+                debug_assert!(text.get(s.span.0..s.span.1).is_some());
+                s.matched = text.get(s.span.0..s.span.1).unwrap_or_default().to_string();
             }
         }
         (lang, statements)
@@ -748,6 +753,14 @@ fn collect_bundled(dir: &include_dir::Dir<'static>, out: &mut Vec<(std::path::Pa
     for d in dir.dirs() {
         collect_bundled(d, out);
     }
+}
+
+/// Whether a language code names no language: ISO 639's undetermined (`und`), no linguistic
+/// content (`zxx`), multiple (`mul`) and uncoded (`mis`), and the private-use range `qaa`–`qtz`
+/// (X's archives mark media-only and hashtag-only posts `qme`, `qht`, `qam`…).
+fn undetermined(code: &str) -> bool {
+    matches!(code, "und" | "zxx" | "mul" | "mis")
+        || (code.len() == 3 && code.starts_with('q') && code.as_bytes()[1] <= b't')
 }
 
 fn iso639_3(lang: &str) -> &str {
@@ -1791,6 +1804,11 @@ mod tests {
         let x = Extractor::bundled().unwrap();
         assert_eq!(x.language_of("Incident clos.", Some("fr-FR")), "fr");
         assert_eq!(x.language_of("Incident clos.", Some(" FR_ca ")), "fr");
+        // Codes that name no language leave the choice to detection.
+        for code in ["und", "zxx", "qme", "qht", "mul"] {
+            assert_eq!(x.language_of("Incident clos.", Some(code)), "fr", "{code}");
+        }
+        assert_eq!(x.language_of("Incident clos.", Some("de")), "de");
         let ctx = ExtractContext {
             lang: Some("fr-BE".into()),
             tz: chrono_tz::Europe::Brussels,

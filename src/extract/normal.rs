@@ -65,24 +65,45 @@ impl<'a> Normal<'a> {
         }
         let mut out = String::with_capacity(text.len());
         let mut changed = Vec::new();
-        let mut chars = text.char_indices().peekable();
-        while let Some((start, c)) = chars.next() {
-            let mut end = start + c.len_utf8();
-            while let Some(&(i, next)) = chars.peek() {
-                if !continues(next) || invisible(next) {
-                    break;
-                }
-                end = i + next.len_utf8();
-                chars.next();
-            }
-            let cluster = &text[start..end];
+        let mut pos = 0;
+        while let Some(c) = text[pos..].chars().next() {
+            let start = pos;
             let at = out.len();
             if invisible(c) {
-                // Dropped; what follows it is its own cluster.
-                out.push_str(&cluster[c.len_utf8()..]);
-            } else if c.is_ascii() && end - start == 1 {
+                // A run of invisible characters that no combining mark follows inside a
+                // cluster: dropped, as one empty cluster.
+                let run = text[pos..]
+                    .char_indices()
+                    .find(|&(_, c)| !invisible(c))
+                    .map_or(text.len(), |(i, _)| pos + i);
+                changed.push(Change {
+                    start: at,
+                    end: at,
+                    orig_start: start,
+                    orig_end: run,
+                });
+                pos = run;
+                continue;
+            }
+            // The cluster: `c`, then each combining mark, invisible characters before one
+            // taken in (« re\u{200b}\u{301}tabli » composes to « ré »).
+            let mut end = pos + c.len_utf8();
+            loop {
+                let after = text[end..].char_indices().find(|&(_, c)| !invisible(c));
+                match after {
+                    Some((i, next)) if continues(next) => end += i + next.len_utf8(),
+                    _ => break,
+                }
+            }
+            pos = end;
+            let cluster = &text[start..end];
+            if c.is_ascii() && cluster.len() == 1 {
                 out.push(c);
                 continue;
+            }
+            if cluster.chars().any(invisible) {
+                let kept: String = cluster.chars().filter(|&c| !invisible(c)).collect();
+                out.extend(kept.nfc());
             } else {
                 out.extend(cluster.nfc());
             }
@@ -113,8 +134,13 @@ impl<'a> Normal<'a> {
 
     /// The post's own byte range for the range `start..end` of [`Normal::text`]: a bound inside
     /// a rewritten cluster widens to the whole cluster.
+    /// An empty range stays empty (where a dropped character was, it is after it).
     pub fn original(&self, (start, end): (usize, usize)) -> (usize, usize) {
-        (self.back(start, false), self.back(end, true))
+        let from = self.back(start, false);
+        if start >= end {
+            return (from, from);
+        }
+        (from, self.back(end, true))
     }
 
     /// The post's offset for offset `p` of the text: `p` shifted by what every rewritten
@@ -184,6 +210,56 @@ mod tests {
         assert_eq!(back(&n, t, "pour tous"), "pour tous");
         assert_eq!(back(&n, t, "pour tous."), "pour tous\u{202c}.");
         assert_eq!(n.original((0, n.text().len())), (0, t.len()));
+    }
+
+    #[test]
+    fn an_invisible_character_inside_a_letter_and_its_accent_does_not_keep_them_apart() {
+        let t = "Service re\u{200b}\u{301}tabli, he\u{ad}\u{301}las.";
+        let n = Normal::of(t);
+        assert_eq!(n.text(), "Service rétabli, hélas.");
+        assert_eq!(back(&n, t, "rétabli"), "re\u{200b}\u{301}tabli");
+        assert_eq!(back(&n, t, "tabli"), "tabli");
+    }
+
+    #[test]
+    fn an_empty_range_maps_to_an_empty_range_even_where_a_character_was_dropped() {
+        for t in [
+            "\u{200b}Incident",
+            "a\u{200b}b",
+            "\u{200b}",
+            "\u{feff}\u{202e}x\u{301}",
+        ] {
+            let n = Normal::of(t);
+            for p in (0..=n.text().len()).filter(|&p| n.text().is_char_boundary(p)) {
+                let (s, e) = n.original((p, p));
+                assert_eq!(s, e, "{t:?} at {p}");
+                assert!(t.is_char_boundary(s), "{t:?} at {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_range_maps_to_a_range_of_the_post_on_its_character_boundaries() {
+        // A long mixed text: letters, accents composed and not, invisible runs, Hangul jamo.
+        let t = "\u{200b}\u{200b}Le re\u{301}seau \u{ad}\u{ad}est re\u{200b}\u{301}tabli. \
+                 \u{1100}\u{1161}\u{11a8} x\u{301}\u{316}\u{200d}y \u{212b} fin\u{200e}";
+        let n = Normal::of(t);
+        let bounds: Vec<usize> = (0..=n.text().len())
+            .filter(|&p| n.text().is_char_boundary(p))
+            .collect();
+        for (i, &a) in bounds.iter().enumerate() {
+            for &b in &bounds[i..] {
+                let (s, e) = n.original((a, b));
+                assert!(
+                    s <= e && t.is_char_boundary(s) && t.is_char_boundary(e),
+                    "{a}..{b}"
+                );
+            }
+        }
+        assert_eq!(
+            n.original((0, n.text().len())).1,
+            t.len() - '\u{200e}'.len_utf8()
+        );
     }
 
     #[test]

@@ -369,14 +369,13 @@ const FIELD_NAMES: &[&str] = &[
 ];
 
 /// Whether decoded text is a file of posts in an import format: JSON Lines whose first line is
-/// an object with a text field, or CSV whose header row names a text column and nothing that is
-/// not a field (so that a line of prose with commas is never taken for a header).
-pub fn sniff(text: &str) -> Option<ImportFormat> {
-    let first = text
-        .trim_start_matches('\u{feff}')
-        .lines()
-        .find(|l| !l.trim().is_empty())?
-        .trim();
+/// an object with a text field, or CSV whose header row names a text column among names that
+/// are identifiers (`created_at`, `full_text`, `notes`), with another field `import` knows or a
+/// file name that says CSV (`named`, from [`ImportFormat::from_path`]) — so that a line of prose
+/// with commas is never taken for a header.
+pub fn sniff(text: &str, named: Option<ImportFormat>) -> Option<ImportFormat> {
+    let (_, first) = first_line(text)?;
+    let first = first.trim();
     if first.starts_with('{') {
         let Ok(Value::Object(o)) = serde_json::from_str::<Value>(first) else {
             return None;
@@ -388,15 +387,40 @@ pub fn sniff(text: &str) -> Option<ImportFormat> {
     }
     let names: Vec<String> = csv::ReaderBuilder::new()
         .has_headers(false)
+        .trim(csv::Trim::All)
         .from_reader(first.as_bytes())
         .records()
         .next()?
         .ok()?
         .iter()
-        .map(|n| n.trim().to_ascii_lowercase())
+        .map(str::to_ascii_lowercase)
         .collect();
-    let all_fields = names.len() >= 2 && names.iter().all(|n| FIELD_NAMES.contains(&n.as_str()));
-    (all_fields && names.iter().any(|n| names_field(n, "text"))).then_some(ImportFormat::Csv)
+    let identifier = |n: &String| {
+        n.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let text_at = names.iter().position(|n| names_field(n, "text"))?;
+    let other_field = names
+        .iter()
+        .enumerate()
+        .any(|(i, n)| i != text_at && FIELD_NAMES.contains(&n.as_str()));
+    let header = names.len() >= 2 && names.iter().all(identifier);
+    (header && (other_field || named == Some(ImportFormat::Csv))).then_some(ImportFormat::Csv)
+}
+
+/// The first line of `text` that is not blank, after a byte-order mark: its byte offset and
+/// its text.
+fn first_line(text: &str) -> Option<(usize, &str)> {
+    let body = text.trim_start_matches('\u{feff}');
+    let mut at = text.len() - body.len();
+    for line in body.split_inclusive('\n') {
+        if !line.trim().is_empty() {
+            return Some((at, line));
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// Every post of an import file (decoded text), for reading without storing: each line's text,
@@ -408,7 +432,19 @@ pub fn read_posts(
 ) -> Result<(Vec<PostRecord>, Vec<BadLine>), ImportError> {
     let lines = match format {
         ImportFormat::Jsonl => jsonl_fields(text),
-        ImportFormat::Csv => csv_fields(text.trim_start_matches('\u{feff}').as_bytes(), &["text"])?,
+        ImportFormat::Csv => {
+            // From the line `sniff` read as the header; lines counted in the whole file.
+            let (at, _) = first_line(text).unwrap_or((text.len(), ""));
+            let skipped = text[..at].matches('\n').count() as u64;
+            let mut lines = csv_fields(&text.as_bytes()[at..], &["text"])?;
+            for line in &mut lines {
+                match line {
+                    Ok((n, _)) => *n += skipped,
+                    Err(b) => b.line += skipped,
+                }
+            }
+            lines
+        }
     };
     Ok(records(lines, Fields::into_post))
 }
@@ -419,21 +455,48 @@ mod tests {
 
     #[test]
     fn files_of_posts_are_told_from_prose() {
+        let csv = Some(ImportFormat::Csv);
         let jsonl = "{\"provider\": \"ovh\", \"text\": \"Incident clos.\"}\n";
-        assert_eq!(sniff(jsonl), Some(ImportFormat::Jsonl));
+        assert_eq!(sniff(jsonl, None), Some(ImportFormat::Jsonl));
         assert_eq!(
-            sniff("\u{feff}\nid,time,text\n1,x,y\n"),
+            sniff("\u{feff}\nid,time,text\n1,x,y\n", None),
             Some(ImportFormat::Csv)
         );
         assert_eq!(
-            sniff("Text,Lang\nIncident clos.,fr\n"),
+            sniff("Text,Lang\nIncident clos.,fr\n", None),
+            Some(ImportFormat::Csv)
+        );
+        assert_eq!(
+            sniff(" \n\"text\",\"lang\"\nx,fr\n", None),
+            Some(ImportFormat::Csv)
+        );
+        // An X archive turned into CSV keeps columns `import` ignores.
+        let archive = "id,created_at,full_text,retweet_count\n1,x,y,0\n";
+        assert_eq!(sniff(archive, None), Some(ImportFormat::Csv));
+        assert_eq!(sniff("full_text,notes\ny,z\n", None), None);
+        assert_eq!(
+            sniff("full_text,notes\ny,z\n", csv),
             Some(ImportFormat::Csv)
         );
         // Prose with commas, a JSON object without a text, a lone column: not files of posts.
-        assert_eq!(sniff("Text, body and title were lost, sorry.\n"), None);
-        assert_eq!(sniff("text\nIncident clos.\n"), None);
-        assert_eq!(sniff("{\"status\": \"ok\"}\n"), None);
-        assert_eq!(sniff("{not json\n"), None);
+        assert_eq!(sniff("Text, body and title were lost, sorry.\n", csv), None);
+        assert_eq!(sniff("text, time and lang\n", None), None);
+        assert_eq!(sniff("text\nIncident clos.\n", None), None);
+        assert_eq!(sniff("{\"status\": \"ok\"}\n", None), None);
+        assert_eq!(sniff("{not json\n", None), None);
+    }
+
+    #[test]
+    fn a_csv_after_blank_lines_reads_from_its_header_and_counts_lines_in_the_file() {
+        let text = " \n\ntext,lang\nIncident clos.,fr\n";
+        assert_eq!(sniff(text, None), Some(ImportFormat::Csv));
+        let (posts, bad) = read_posts(text, ImportFormat::Csv).unwrap();
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(
+            (posts[0].line, posts[0].text.as_str()),
+            (4, "Incident clos.")
+        );
+        assert_eq!(posts[0].lang.as_deref(), Some("fr"));
     }
 
     #[test]

@@ -32,6 +32,18 @@ pub fn decode_plain_text(bytes: &[u8]) -> (String, Option<&'static encoding_rs::
     if let Ok(text) = std::str::from_utf8(bytes) {
         return (text.to_string(), None);
     }
+    // UTF-8 with a flaw (a file cut inside a character, a stray byte) stays UTF-8: its valid
+    // multi-byte characters outnumber its invalid sequences, which a legacy encoding's accented
+    // letters never do (« é » in windows-1252 is one byte, which cannot start a UTF-8
+    // character).
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        valid += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    if valid >= invalid {
+        return (String::from_utf8_lossy(bytes).into_owned(), None);
+    }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     let encoding = detector.guess(None, chardetng::Utf8Detection::Deny);
@@ -189,6 +201,23 @@ mod tests {
         assert_eq!(encoding, Some(encoding_rs::WINDOWS_1252));
         assert!(text.starts_with("Le service est rétabli à 90 %."), "{text}");
         assert!(text.contains("gêne occasionnée"), "{text}");
+    }
+
+    #[test]
+    fn utf8_with_a_flaw_stays_utf8() {
+        // Cut inside its last character, or with one stray byte: the rest still reads.
+        let cut = "Le service est rétabli à 90 %, désolé".as_bytes();
+        let (text, encoding) = decode_plain_text(&cut[..cut.len() - 1]);
+        assert_eq!(encoding, None);
+        assert!(
+            text.starts_with("Le service est rétabli à 90 %, désol"),
+            "{text}"
+        );
+        let (text, encoding) = decode_plain_text(b"R\xc3\xa9tabli \xff pour tous.");
+        assert_eq!(
+            (text.as_str(), encoding),
+            ("Rétabli \u{fffd} pour tous.", None)
+        );
     }
 
     #[test]
