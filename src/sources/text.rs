@@ -52,8 +52,8 @@ pub fn decode_plain_text(bytes: &[u8]) -> (String, Option<&'static encoding_rs::
 }
 
 /// Whether decoded text is binary data rather than writing: a NUL, or more than one character in
-/// twenty a control character other than a tab, a line break or a form feed (the rule of `file`
-/// and of git, which call text with a NUL binary).
+/// twenty a control character other than a tab, a line break, a form feed or the escape that
+/// starts a terminal colour (git, too, calls text with a NUL binary).
 pub fn looks_binary(text: &str) -> bool {
     let mut chars = 0usize;
     let mut control = 0usize;
@@ -62,7 +62,7 @@ pub fn looks_binary(text: &str) -> bool {
         if c == '\0' {
             return true;
         }
-        if c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c') {
+        if c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c' | '\x1b') {
             control += 1;
         }
     }
@@ -239,6 +239,7 @@ mod tests {
         assert!(looks_binary("PK\u{3}\u{4}\u{14}\0\u{8}"));
         assert!(looks_binary(&"\u{1}\u{2}ab".repeat(10)));
         assert!(!looks_binary("Service rétabli.\r\n\tMerci.\u{c}\n"));
+        assert!(!looks_binary("\u{1b}[33mWARN\u{1b}[0m resolved\n"));
         assert!(!looks_binary(""));
     }
 
