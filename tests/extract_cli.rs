@@ -124,12 +124,14 @@ fn an_empty_cache_folder_setting_keeps_nothing() {
     assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
 }
 
-/// `statustrail extract ARGS`, French rules alone (no model to train): its exit status, output
-/// and log.
-fn extract_files(args: &[&Path]) -> (bool, String, String) {
+/// `statustrail extract` with `options` then `files`, rules alone (no model to train), no
+/// cache: its exit status, output and log.
+fn extract_with(options: &[&str], files: &[&Path]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_statustrail"))
-        .args(["extract", "--lang", "fr", "--no-learnt"])
-        .args(args)
+        .arg("extract")
+        .args(options)
+        .arg("--no-learnt")
+        .args(files)
         .env("STATUSTRAIL_CACHE_DIR", "")
         .output()
         .expect("the statustrail binary runs");
@@ -138,6 +140,11 @@ fn extract_files(args: &[&Path]) -> (bool, String, String) {
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// [`extract_with`] the French rules.
+fn extract_files(files: &[&Path]) -> (bool, String, String) {
+    extract_with(&["--lang", "fr"], files)
 }
 
 /// The `input` of each output line, in order, once each.
@@ -252,17 +259,8 @@ fn a_file_of_posts_in_the_import_format_is_read_post_by_post_with_each_time_and_
         "id,text\nc1,\"Incident clos, merci de votre patience.\"\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_statustrail"))
-        .args(["extract", "--no-learnt", "--timezone", "Europe/Paris"])
-        .args([&jsonl, &csv])
-        .env("STATUSTRAIL_CACHE_DIR", "")
-        .output()
-        .unwrap();
-    let (stdout, log) = (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    );
-    assert!(out.status.success(), "{log}");
+    let (ok, stdout, log) = extract_with(&["--timezone", "Europe/Paris"], &[&jsonl, &csv]);
+    assert!(ok, "{log}");
     let lines: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -302,14 +300,8 @@ fn a_language_given_with_its_region_compiles_and_reads_that_language_s_rules() {
         "Le service est rétabli pour l'ensemble des clients.\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_statustrail"))
-        .args(["extract", "--lang", "fr-FR", "--no-learnt"])
-        .arg(&posts)
-        .env("STATUSTRAIL_CACHE_DIR", "")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success());
+    let (ok, stdout, log) = extract_with(&["--lang", "fr-FR"], &[&posts]);
+    assert!(ok, "{log}");
     assert!(stdout.contains(r#""lang":"fr""#), "{stdout}");
     assert!(stdout.contains(r#""rule_id":"fr.resolved"#), "{stdout}");
 }
