@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use rayon::prelude::*;
 use statustrail::config::Config;
 use statustrail::extract::Extractor;
 use statustrail::pipeline::Pipeline;
@@ -667,35 +668,49 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             // As `cat` and `grep` do: an input that cannot be read is reported, the others
             // are read, and the exit status says that one failed.
             let mut failed = false;
-            for input in statustrail::extract::cli::inputs(&files) {
-                let read = input.and_then(|f| {
-                    if f == Path::new("-") {
+            // Inputs are read side by side, a few at a time (their posts too, in
+            // `run_extract`), each into its own buffer; the buffers are written in order.
+            const INPUTS_AT_ONCE: usize = 16;
+            let mut inputs = statustrail::extract::cli::inputs(&files).into_iter();
+            loop {
+                let chunk: Vec<_> = inputs.by_ref().take(INPUTS_AT_ONCE).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                let done: Vec<Result<Vec<u8>, (PathBuf, std::io::Error)>> = chunk
+                    .into_par_iter()
+                    .map(|input| {
+                        let f = input?;
+                        let read = if f == Path::new("-") {
+                            let mut buf = Vec::new();
+                            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                                .map(|_| ("-".to_string(), buf))
+                        } else {
+                            std::fs::read(&f).map(|bytes| (f.display().to_string(), bytes))
+                        };
+                        let (name, bytes) = read.map_err(|e| (f.clone(), e))?;
                         let mut buf = Vec::new();
-                        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                            .map(|_| ("-".to_string(), buf))
-                            .map_err(|e| (f, e))
-                    } else {
-                        std::fs::read(&f)
-                            .map(|bytes| (f.display().to_string(), bytes))
-                            .map_err(|e| (f, e))
+                        statustrail::extract::cli::run_extract(
+                            &rules,
+                            &name,
+                            &bytes,
+                            lang.as_deref(),
+                            timezone,
+                            &mut buf,
+                        )
+                        .map_err(|e| (f, e))?;
+                        Ok(buf)
+                    })
+                    .collect();
+                for input in done {
+                    match input {
+                        Ok(buf) => std::io::Write::write_all(&mut out, &buf)?,
+                        Err((f, e)) => {
+                            eprintln!("error: reading {}: {e}", f.display());
+                            failed = true;
+                        }
                     }
-                });
-                let (name, bytes) = match read {
-                    Ok(read) => read,
-                    Err((f, e)) => {
-                        eprintln!("error: reading {}: {e}", f.display());
-                        failed = true;
-                        continue;
-                    }
-                };
-                statustrail::extract::cli::run_extract(
-                    &rules,
-                    &name,
-                    &bytes,
-                    lang.as_deref(),
-                    timezone,
-                    &mut out,
-                )?;
+                }
             }
             std::io::Write::flush(&mut out)?;
             if failed {
