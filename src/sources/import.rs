@@ -101,18 +101,19 @@ struct Fields {
 impl Fields {
     fn set(&mut self, key: &str, value: String) {
         let v = Some(value).filter(|v| !v.trim().is_empty());
-        match key.trim().to_ascii_lowercase().as_str() {
-            "provider" => self.provider = v,
-            "time" | "published_at" | "created_at" | "date" => self.time = v,
-            "text" | "body" | "full_text" => self.text = v,
-            "url" | "link" => self.url = v,
-            "id" | "external_id" => self.id = v,
-            "title" => self.title = v,
-            "lang" | "language" => self.lang = v,
-            "thread_key" | "thread" => self.thread_key = v,
-            "status" | "status_label" | "label" => self.status = v,
-            _ => {}
-        }
+        let slot = match field_of(&key.trim().to_ascii_lowercase()) {
+            Some("provider") => &mut self.provider,
+            Some("time") => &mut self.time,
+            Some("text") => &mut self.text,
+            Some("url") => &mut self.url,
+            Some("id") => &mut self.id,
+            Some("title") => &mut self.title,
+            Some("lang") => &mut self.lang,
+            Some("thread_key") => &mut self.thread_key,
+            Some("status") => &mut self.status,
+            _ => return,
+        };
+        *slot = v;
     }
 
     fn into_record(self, line: u64) -> Result<ImportRecord, BadLine> {
@@ -278,13 +279,30 @@ fn jsonl_fields(text: &str) -> FieldLines {
     lines
 }
 
+/// Each field a record may have, and the names it goes by (the first is its own).
+const FIELDS: &[&[&str]] = &[
+    &["provider"],
+    &["time", "published_at", "created_at", "date"],
+    &["text", "body", "full_text"],
+    &["url", "link"],
+    &["id", "external_id"],
+    &["title"],
+    &["lang", "language"],
+    &["thread_key", "thread"],
+    &["status", "status_label", "label"],
+];
+
+/// The field a (lowercased) column or key name stands for, by its own name.
+fn field_of(name: &str) -> Option<&'static str> {
+    FIELDS
+        .iter()
+        .find(|names| names.contains(&name))
+        .map(|names| names[0])
+}
+
 /// Whether a CSV header `name` (lowercased) may stand for the field `field`.
 fn names_field(name: &str, field: &str) -> bool {
-    match field {
-        "time" => ["time", "published_at", "created_at", "date"].contains(&name),
-        "text" => ["text", "body", "full_text"].contains(&name),
-        _ => name == field,
-    }
+    field_of(name) == Some(field)
 }
 
 fn csv_fields(reader: impl Read, required: &[&str]) -> Result<FieldLines, ImportError> {
@@ -344,30 +362,6 @@ pub struct PostRecord {
     pub text: String,
 }
 
-/// The field names a record may use (aliases included), as [`Fields::set`] reads them.
-const FIELD_NAMES: &[&str] = &[
-    "provider",
-    "time",
-    "published_at",
-    "created_at",
-    "date",
-    "text",
-    "body",
-    "full_text",
-    "url",
-    "link",
-    "id",
-    "external_id",
-    "title",
-    "lang",
-    "language",
-    "thread_key",
-    "thread",
-    "status",
-    "status_label",
-    "label",
-];
-
 /// Whether decoded text is a file of posts in an import format: JSON Lines whose first line is
 /// an object with a text field, or CSV whose header row names a text column among names that
 /// are identifiers (`created_at`, `full_text`, `notes`), with another field `import` knows or a
@@ -404,7 +398,7 @@ pub fn sniff(text: &str, named: Option<ImportFormat>) -> Option<ImportFormat> {
     let other_field = names
         .iter()
         .enumerate()
-        .any(|(i, n)| i != text_at && FIELD_NAMES.contains(&n.as_str()));
+        .any(|(i, n)| i != text_at && field_of(n).is_some());
     let header = names.len() >= 2 && names.iter().all(identifier);
     (header && (other_field || named == Some(ImportFormat::Csv))).then_some(ImportFormat::Csv)
 }
